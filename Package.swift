@@ -1,0 +1,61 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Resonance",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Resonance", targets: ["Resonance"]),
+        .library(name: "Zarr", targets: ["Zarr"]),
+        .library(name: "JSONValue", targets: ["JSONValue"]),
+        .executable(name: "resonance", targets: ["ResonanceCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", exact: "1.6.0"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages.
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CBlosc", pkgConfig: "blosc", providers: [.apt(["libblosc-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // JSON text as Python's json module writes it (NaN, Infinity, ints vs floats).
+        .target(
+            name: "JSONValue",
+            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]
+        ),
+        // Zarr v3: knows nothing of beamtimes.
+        .target(name: "Zarr", dependencies: ["JSONValue", "CZstd", "CBlosc", "CZlib"]),
+        // The beamtime layer: writer, reader, master index.
+        .target(
+            name: "Resonance",
+            dependencies: [
+                "JSONValue", "Zarr",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ]
+        ),
+        .executableTarget(
+            name: "ResonanceCLI",
+            dependencies: [
+                "Resonance", "Zarr", "JSONValue",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+
+        .testTarget(name: "JSONValueTests", dependencies: ["JSONValue"]),
+        .testTarget(name: "ZarrTests", dependencies: ["Zarr"], resources: [.copy("Golden")]),
+        .testTarget(
+            name: "ResonanceTests",
+            dependencies: ["Resonance", "Zarr", "JSONValue", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["Resonance", "JSONValue", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// The Zarr v3 layer: filled in by Sources/Zarr/*.swift.
