@@ -34,6 +34,7 @@ let package = Package(
             dependencies: [
                 "JSONValue", "Zarr",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),

@@ -1,4 +1,4 @@
-import OrderedCollections
+@_exported import OrderedCollections
 
 /// A JSON object whose keys keep the order they were written in, as Python's `dict` does.
 public typealias JSONObject = OrderedDictionary<String, JSONValue>

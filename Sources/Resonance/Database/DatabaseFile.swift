@@ -1,0 +1,173 @@
+import Foundation
+import GRDB
+
+/// A schema this program can create and upgrade: the beamtime schema or the master index.
+protocol DatabaseSchema {
+    static var version: Int { get }
+    static var createSQL: String { get }
+    static var migrations: [SchemaMigration] { get }
+    static var requiredTables: Set<String> { get }
+}
+
+extension BeamtimeSchema: DatabaseSchema {}
+extension IndexSchema: DatabaseSchema {}
+
+/// Opens database files after checks that leave a wrong file untouched.
+enum DatabaseFile {
+    static let sqliteMagic = Array("SQLite format 3\0".utf8)
+
+    /// What a first look at the path found.
+    enum State { case absent, empty, sqlite }
+
+    /// Looks at `path` without opening it with SQLite.
+    static func inspect(_ path: String) throws(DatabaseFileError) -> State {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return .absent }
+        if isDirectory.boolValue { throw DatabaseFileError(path: path, problem: .isDirectory) }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw DatabaseFileError(path: path, problem: .unreadable(reason: "permission denied"))
+        }
+        defer { try? handle.close() }
+        let header = (try? handle.read(upToCount: 100)) ?? Data()
+        if header.isEmpty { return .empty }
+        if header.count < 16 || Array(header.prefix(16)) != sqliteMagic {
+            let printable = String(decoding: header.prefix(16).map { (0x20..<0x7F).contains($0) ? $0 : UInt8(ascii: ".") }, as: UTF8.self)
+            throw DatabaseFileError(path: path, problem: .notSQLite(header: printable))
+        }
+        return .sqlite
+    }
+
+    /// Connection settings every writer connection shares.
+    static func writerConfiguration() -> Configuration {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(10)
+        // The RunWriter keeps a transaction open between commits on purpose.
+        config.allowsUnsafeTransactions = true
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            // WAL + NORMAL: a committed transaction survives a process crash; a power cut
+            // may lose the last commits but never corrupts the file.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        return config
+    }
+
+    /// Reads `user_version` and the table names through a read-only connection.
+    static func survey(_ path: String) throws(DatabaseFileError) -> (version: Int, tables: Set<String>) {
+        do {
+            var config = Configuration()
+            config.readonly = true
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            defer { try? queue.close() }
+            return try queue.read { db in
+                let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+                return (version, Set(tables))
+            }
+        } catch let error as DatabaseError {
+            throw DatabaseFileError(path: path, problem: classify(error))
+        } catch {
+            throw DatabaseFileError(path: path, problem: .unreadable(reason: "\(error)"))
+        }
+    }
+
+    static func classify(_ error: DatabaseError) -> DatabaseFileError.Problem {
+        switch error.resultCode {
+        case .SQLITE_NOTADB: return .notSQLite(header: "SQLite format 3")
+        case .SQLITE_READONLY where error.message?.contains("recovery") == true,
+            .SQLITE_CANTOPEN where error.message?.contains("recovery") == true:
+            return .needsRecovery(reason: error.message ?? "\(error.resultCode)")
+        default: return .unreadable(reason: error.message ?? "\(error.resultCode)")
+        }
+    }
+
+    /// Opens (creating or upgrading as needed) a database for writing.
+    ///
+    /// Refuses, without changing a byte: a directory, a non-SQLite file, a database of
+    /// another application, and a schema version newer than `Schema.version`.
+    static func openForWriting<Schema: DatabaseSchema>(
+        _ path: String, schema: Schema.Type, configuration: Configuration = writerConfiguration()
+    ) throws -> DatabaseQueue {
+        let folder = (path as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            throw DatabaseFileError(path: path, problem: .missingFolder)
+        }
+        if try inspect(path) == .sqlite {
+            let (version, tables) = try survey(path)
+            try check(path: path, version: version, tables: tables, schema: schema)
+        }
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+        } catch let error as DatabaseError {
+            throw DatabaseFileError(path: path, problem: classify(error))
+        }
+        do {
+            try queue.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    // Look again under the write lock: another process may have just created it.
+                    let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                    let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
+                    try check(path: path, version: version, tables: tables, schema: schema)
+                    if tables.isDisjoint(with: schema.requiredTables) {
+                        try db.execute(sql: schema.createSQL)
+                    } else {
+                        // A file without user_version but with our tables predates versioning: version 1.
+                        let from = max(version, 1)
+                        for migration in schema.migrations where migration.version > from {
+                            try migration.apply(db)
+                        }
+                        try db.execute(sql: schema.createSQL)  // indexes a lenient writer may have skipped
+                    }
+                    if version != schema.version {
+                        try db.execute(sql: "PRAGMA user_version = \(schema.version)")
+                    }
+                    return .commit
+                }
+            }
+        } catch {
+            try? queue.close()
+            throw error
+        }
+        return queue
+    }
+
+    static func check<Schema: DatabaseSchema>(
+        path: String, version: Int, tables: Set<String>, schema: Schema.Type
+    ) throws(DatabaseFileError) {
+        if version > schema.version {
+            throw DatabaseFileError(path: path, problem: .newerSchema(found: version, supported: schema.version))
+        }
+        let userTables = tables.filter { !$0.hasPrefix("sqlite_") }
+        if !userTables.isEmpty, !schema.requiredTables.isSubset(of: userTables) {
+            throw DatabaseFileError(path: path, problem: .foreignDatabase(tables: userTables.sorted()))
+        }
+    }
+
+    /// Opens an existing database for reading only.
+    ///
+    /// The file must exist, be SQLite, hold `Schema`'s tables and have a known version.
+    static func openForReading<Schema: DatabaseSchema>(_ path: String, schema: Schema.Type) throws -> DatabaseQueue {
+        switch try inspect(path) {
+        case .absent: throw DatabaseFileError(path: path, problem: .missing)
+        case .empty: throw DatabaseFileError(path: path, problem: .empty)
+        case .sqlite: break
+        }
+        let (version, tables) = try survey(path)
+        try check(path: path, version: version, tables: tables, schema: schema)
+        if !schema.requiredTables.isSubset(of: tables) {
+            throw DatabaseFileError(path: path, problem: .foreignDatabase(tables: tables.sorted()))
+        }
+        var config = Configuration()
+        config.readonly = true
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(10)
+        do {
+            return try DatabaseQueue(path: path, configuration: config)
+        } catch let error as DatabaseError {
+            throw DatabaseFileError(path: path, problem: classify(error))
+        }
+    }
+}

@@ -1,0 +1,107 @@
+/// The sample a run measures: one row of the `samples` table.
+///
+/// Writers reuse the row whose `name` matches; ``id`` is filled in when the writer opens.
+///
+/// ```swift
+/// let sample = SampleMetadata(name: "PS", formula: "C8H8", tags: ["polymer"])
+/// ```
+public struct SampleMetadata: Sendable, Equatable {
+    /// The sample's name; rows are matched by it.
+    public var name: String
+    /// Chemical formula, e.g. "C8H8".
+    public var formula: String?
+    /// Serial number or barcode of the sample holder position.
+    public var serial: String?
+    /// Free-form tags, stored as a JSON array of strings.
+    public var tags: [String]
+    /// Where the sample sits on the beamline's sample bar.
+    public var beamlinePos: String?
+    /// Anything else, stored as a JSON object.
+    public var extra: JSONObject
+    /// The row id in the beamtime database; nil until a writer has opened.
+    public var id: Int64?
+
+    public init(
+        name: String, formula: String? = nil, serial: String? = nil, tags: [String] = [],
+        beamlinePos: String? = nil, extra: JSONObject = [:], id: Int64? = nil
+    ) {
+        self.name = name
+        self.formula = formula
+        self.serial = serial
+        self.tags = tags
+        self.beamlinePos = beamlinePos
+        self.extra = extra
+        self.id = id
+    }
+}
+
+/// How a run ended.
+public enum ExitStatus: String, Sendable, CaseIterable, Codable {
+    /// The plan finished.
+    case success
+    /// Someone stopped it.
+    case aborted
+    /// It ended by an error.
+    case failed
+}
+
+/// One row of the `runs` table, as listings show it.
+public struct RunSummary: Sendable, Equatable {
+    /// 32 lowercase hex digits.
+    public var uid: String
+    /// The scan plan, e.g. "nexafs".
+    public var planName: String
+    /// The sample's name, when the run has a sample.
+    public var sampleName: String?
+    /// Unix seconds.
+    public var timeStart: Double
+    /// Unix seconds; nil while the run is open (or its writer died).
+    public var timeStop: Double?
+    /// nil while the run is open (or its writer died).
+    public var exitStatus: ExitStatus?
+    /// Events written in the run, as recorded when it closed.
+    public var numEvents: Int
+
+    public init(
+        uid: String, planName: String, sampleName: String?, timeStart: Double, timeStop: Double?,
+        exitStatus: ExitStatus?, numEvents: Int
+    ) {
+        self.uid = uid
+        self.planName = planName
+        self.sampleName = sampleName
+        self.timeStart = timeStart
+        self.timeStop = timeStop
+        self.exitStatus = exitStatus
+        self.numEvents = numEvents
+    }
+}
+
+/// One beamtime as the master index knows it.
+public struct BeamtimeInfo: Sendable, Equatable {
+    /// Row id in the master index.
+    public var id: Int64
+    /// The researcher the beamtime belongs to.
+    public var researcherID: Int64
+    /// e.g. "2026-03-05".
+    public var label: String
+    /// Path of the beamtime's .db file.
+    public var dbPath: String
+    /// First and last run start (Unix seconds), when known.
+    public var timeStart: Double?
+    public var timeStop: Double?
+    /// Free text.
+    public var description: String?
+
+    public init(
+        id: Int64, researcherID: Int64, label: String, dbPath: String, timeStart: Double? = nil,
+        timeStop: Double? = nil, description: String? = nil
+    ) {
+        self.id = id
+        self.researcherID = researcherID
+        self.label = label
+        self.dbPath = dbPath
+        self.timeStart = timeStart
+        self.timeStop = timeStop
+        self.description = description
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// A row waiting to be committed.
+enum PendingRow: Sendable {
+    case event(uid: String, streamUID: String, seqNum: Int64, time: Double, data: String, timestamps: String)
+    case imageRef(ImageRefRow)
+}
+
+/// One `image_refs` row.
+struct ImageRefRow: Sendable {
+    var eventUID: String
+    var field: String
+    var zarrGroup: String
+    var index: Int64
+    var rows: Int64
+    var columns: Int64
+    var dtype: String
+    var codec: String
+}
+
+/// Commits pending rows in batches on a background thread, no later than `interval`
+/// after they were queued. This is what keeps the durability promise while the caller
+/// goes on: a batch is one transaction, so SQLite's cost per row stays low.
+final class Committer: @unchecked Sendable {
+    private let queue: DatabaseQueue
+    private let interval: TimeInterval
+    private let maxBatch: Int
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var pending: [PendingRow] = []
+    private var oldestQueued: Date?
+    private var inFlight = 0
+    private var inFlightBatch: [PendingRow] = []
+    private var flushRequests = 0
+    private var failure: Error?
+    private var stopping = false
+    private var thread: Thread?
+
+    init(queue: DatabaseQueue, interval: TimeInterval, maxBatch: Int = 50_000) {
+        self.queue = queue
+        self.interval = interval
+        self.maxBatch = maxBatch
+        let thread = Thread { [unowned self] in self.run() }
+        thread.name = "resonance.committer"
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Queues a row. Throws the failure of an earlier commit once, so the caller learns of it.
+    func enqueue(_ row: PendingRow) throws(RunWriterError) {
+        condition.lock()
+        defer { condition.unlock() }
+        if let failure {
+            self.failure = nil
+            throw .commitFailed(reason: Self.describe(failure), pendingEvents: pending.count)
+        }
+        if pending.isEmpty { oldestQueued = Date() }
+        pending.append(row)
+        if pending.count >= maxBatch { condition.broadcast() }
+    }
+
+    /// Whether an event with this uid is queued or being committed.
+    func containsEvent(_ uid: String) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        func matches(_ row: PendingRow) -> Bool {
+            if case .event(let u, _, _, _, _, _) = row { return u == uid }
+            return false
+        }
+        return pending.contains(where: matches) || inFlightBatch.contains(where: matches)
+    }
+
+    /// Number of rows not yet committed.
+    var pendingCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return pending.count + inFlight
+    }
+
+    /// Commits everything queued so far and waits for it. Throws if the commit fails
+    /// (the rows stay queued and are tried again by the next flush).
+    func flush() throws(RunWriterError) {
+        condition.lock()
+        defer { condition.unlock() }
+        failure = nil
+        flushRequests += 1
+        condition.broadcast()
+        while (!pending.isEmpty || inFlight > 0) && failure == nil {
+            condition.wait()
+        }
+        flushRequests -= 1
+        if let failure {
+            self.failure = nil
+            throw .commitFailed(reason: Self.describe(failure), pendingEvents: pending.count)
+        }
+    }
+
+    /// Commits what is queued, then stops the thread.
+    func stop() throws(RunWriterError) {
+        defer {
+            condition.lock()
+            stopping = true
+            condition.broadcast()
+            condition.unlock()
+        }
+        try flush()
+    }
+
+    static func describe(_ error: Error) -> String {
+        if let error = error as? DatabaseError {
+            return "SQLite error \(error.resultCode.rawValue): \(error.message ?? "")"
+        }
+        return "\(error)"
+    }
+
+    private func run() {
+        condition.lock()
+        while true {
+            // Sleep until a batch is due: a flush asked for, a full batch, or the oldest row's age.
+            while !stopping {
+                if !pending.isEmpty && failure == nil {
+                    if flushRequests > 0 || pending.count >= maxBatch { break }
+                    if let oldest = oldestQueued, Date().timeIntervalSince(oldest) >= interval { break }
+                }
+                if let oldest = oldestQueued, !pending.isEmpty, failure == nil {
+                    _ = condition.wait(until: oldest.addingTimeInterval(interval))
+                } else {
+                    condition.wait()
+                }
+            }
+            if stopping && (pending.isEmpty || failure != nil) { break }
+            let batch = pending
+            pending.removeAll(keepingCapacity: true)
+            oldestQueued = nil
+            inFlight = batch.count
+            inFlightBatch = batch
+            condition.unlock()
+            let result = Result { try self.insert(batch) }
+            condition.lock()
+            inFlight = 0
+            inFlightBatch = []
+            if case .failure(let error) = result {
+                // Keep the rows, in order, ahead of anything queued meanwhile.
+                pending.insert(contentsOf: batch, at: 0)
+                oldestQueued = Date()
+                failure = error
+            }
+            condition.broadcast()
+        }
+        condition.unlock()
+    }
+
+    private func insert(_ batch: [PendingRow]) throws {
+        try queue.inTransaction { db in
+            let events = try db.cachedStatement(
+                sql: "INSERT INTO events (uid, stream_uid, seq_num, time, data, timestamps) VALUES (?, ?, ?, ?, ?, ?)")
+            let refs = try db.cachedStatement(
+                sql: """
+                    INSERT INTO image_refs (event_uid, field_name, zarr_group, index_in_stack, shape_x, shape_y, dtype, compression_codec)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            for row in batch {
+                switch row {
+                case .event(let uid, let stream, let seq, let time, let data, let timestamps):
+                    let s = events.sqliteStatement
+                    bind(s, 1, uid)
+                    bind(s, 2, stream)
+                    sqlite3_bind_int64(s, 3, seq)
+                    sqlite3_bind_double(s, 4, time)
+                    bind(s, 5, data)
+                    bind(s, 6, timestamps)
+                    try step(s, db: db, sql: events.sql)
+                case .imageRef(let ref):
+                    let s = refs.sqliteStatement
+                    bind(s, 1, ref.eventUID)
+                    bind(s, 2, ref.field)
+                    bind(s, 3, ref.zarrGroup)
+                    sqlite3_bind_int64(s, 4, ref.index)
+                    sqlite3_bind_int64(s, 5, ref.rows)
+                    sqlite3_bind_int64(s, 6, ref.columns)
+                    bind(s, 7, ref.dtype)
+                    bind(s, 8, ref.codec)
+                    try step(s, db: db, sql: refs.sql)
+                }
+            }
+            return .commit
+        }
+    }
+}
+
+private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+@inline(__always)
+private func bind(_ statement: SQLiteStatement, _ index: Int32, _ text: String) {
+    var text = text
+    text.withUTF8 { buffer in
+        _ = sqlite3_bind_text(statement, index, buffer.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(buffer.count), transient)
+    }
+}
+
+@inline(__always)
+private func step(_ statement: SQLiteStatement, db: Database, sql: String) throws {
+    let code = sqlite3_step(statement)
+    sqlite3_reset(statement)
+    guard code == SQLITE_DONE else {
+        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)
+    }
+}

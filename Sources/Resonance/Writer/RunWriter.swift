@@ -1,0 +1,337 @@
+import Foundation
+import GRDB
+import OrderedCollections
+
+/// Field -> Unix seconds at which the field's value was read.
+public typealias Timestamps = OrderedDictionary<String, Double>
+
+/// Writes runs, streams, events and detector frames into one beamtime: a SQLite file
+/// (SPEC.md section 2) and the Zarr v3 store beside it (section 4).
+///
+/// ```swift
+/// let writer = RunWriter(dbPath: "2026-03-05.db", sample: SampleMetadata(name: "PS"))
+/// try writer.open { w in
+///     try w.openRun("nexafs", metadata: ["edge": "C K"])
+///     try w.openStream("primary", dataKeys: ["energy": ["dtype": "number", "units": "eV"]])
+///     for e in stride(from: 270.0, through: 320.0, by: 0.5) {
+///         try w.writeEvent(["energy": .double(e), "i0": 1.0e5])
+///     }
+/// }   // the run is closed "success", or "failed" if the closure threw
+/// ```
+///
+/// Durability: events are committed in batches by a background thread, no later than
+/// ``Options/commitInterval`` after `writeEvent` returns (``flush()`` forces it). A process
+/// killed at any moment loses at most that interval; everything committed stays readable
+/// by any SQLite client, also while the run is being written (WAL mode).
+///
+/// One writer per beamtime: a second writer on the same files, in this process or another,
+/// gets ``DatabaseFileError/Problem/lockedByAnotherWriter``.
+public final class RunWriter: @unchecked Sendable {
+    /// Settings of a writer.
+    public struct Options: Sendable {
+        /// Longest time an event waits in memory before it is committed.
+        public var commitInterval: TimeInterval = 1.0
+        /// How detector frames are compressed.
+        public var frameCodec: FrameCodec = .default
+
+        public init(commitInterval: TimeInterval = 1.0, frameCodec: FrameCodec = .default) {
+            self.commitInterval = commitInterval
+            self.frameCodec = frameCodec
+        }
+    }
+
+    /// Path of the SQLite file.
+    public let dbPath: String
+    /// Path of the Zarr store: the database path with its suffix replaced by `.zarr`.
+    public let zarrPath: String
+    /// The sample; ``SampleMetadata/id`` is set by ``open()``.
+    public private(set) var sample: SampleMetadata
+    /// The writer's settings.
+    public let options: Options
+
+    /// The open run's uid, or nil.
+    public var currentRunUID: String? { lock.withLock { run?.uid } }
+
+    private let lock = NSRecursiveLock()
+    private var queue: DatabaseQueue?
+    private var committer: Committer?
+    private var storeLock: StoreLock?
+    var frames: FrameStore?
+    private var run: RunState?
+
+    /// The open run: its streams and counters.
+    struct RunState {
+        var uid: String
+        var streams: OrderedDictionary<String, StreamState> = [:]
+        var currentStream: String?
+        var eventCount = 0
+    }
+
+    struct StreamState {
+        var uid: String
+        var seqNum: Int64 = 0
+    }
+
+    /// A writer for the beamtime at `dbPath`; nothing is touched until ``open()``.
+    public init(dbPath: String, sample: SampleMetadata, options: Options = Options()) {
+        self.dbPath = dbPath
+        self.zarrPath = Self.zarrPath(forDatabase: dbPath)
+        self.sample = sample
+        self.options = options
+    }
+
+    deinit {
+        if queue != nil { try? close() }
+    }
+
+    /// The store path for a database path: the suffix replaced by `.zarr`.
+    public static func zarrPath(forDatabase dbPath: String) -> String {
+        // Like Python's Path.with_suffix(".zarr"): only the last suffix of the file name changes.
+        let nameStart = dbPath.lastIndex(of: "/").map { dbPath.index(after: $0) } ?? dbPath.startIndex
+        let name = dbPath[nameStart...]
+        if let dot = name.lastIndex(of: "."), dot != name.startIndex {
+            return String(dbPath[..<dot]) + ".zarr"
+        }
+        return dbPath + ".zarr"
+    }
+
+    // MARK: Opening and closing
+
+    /// Opens the database (creating it, or migrating a version-1 file), takes the
+    /// beamtime's writer lock, opens the Zarr store, and finds or inserts the sample.
+    public func open() throws {
+        try lock.withLock {
+            guard queue == nil else { throw RunWriterError.alreadyOpen }
+            try NameRules.checkText(sample.name, kind: "sample")
+            // Check the file before making the store beside it, so a refused path gains nothing.
+            if try DatabaseFile.inspect(dbPath) == .sqlite {
+                let (version, tables) = try DatabaseFile.survey(dbPath)
+                try DatabaseFile.check(path: dbPath, version: version, tables: tables, schema: BeamtimeSchema.self)
+            }
+            let frames = try FrameStore(path: zarrPath)
+            let storeLock = try StoreLock(storePath: zarrPath, dbPath: dbPath)
+            let queue = try DatabaseFile.openForWriting(dbPath, schema: BeamtimeSchema.self)
+            do {
+                sample.id = try upsertSample(queue)
+            } catch {
+                try? queue.close()
+                throw error
+            }
+            self.queue = queue
+            self.storeLock = storeLock
+            self.frames = frames
+            self.committer = Committer(queue: queue, interval: options.commitInterval)
+        }
+    }
+
+    /// Opens the writer, runs `body`, and closes: the open run is closed "success", or
+    /// "failed" when `body` throws (the error is rethrown). The scoped counterpart of
+    /// Python's `with RunWriter(...) as w:`.
+    @discardableResult
+    public func open<T>(_ body: (RunWriter) throws -> T) throws -> T {
+        try open()
+        let result: T
+        do {
+            result = try body(self)
+        } catch {
+            if currentRunUID != nil { try? closeRun(exitStatus: .failed) }
+            try? close()
+            throw error
+        }
+        if currentRunUID != nil { try closeRun(exitStatus: .success) }
+        try close()
+        return result
+    }
+
+    /// Commits what is pending and closes the files. A run still open stays open
+    /// (`resonance check --repair` closes such runs); close it first with ``closeRun(exitStatus:)``.
+    public func close() throws {
+        try lock.withLock {
+            guard let queue, let committer else { throw RunWriterError.notOpen }
+            try committer.stop()
+            try frames?.finish()
+            self.committer = nil
+            self.queue = nil
+            self.frames = nil
+            self.run = nil
+            try queue.close()
+            storeLock = nil
+        }
+    }
+
+    /// Commits every event and frame reference written so far, and waits for it.
+    public func flush() throws {
+        try lock.withLock {
+            guard let committer else { throw RunWriterError.notOpen }
+            try frames?.sync()
+            try committer.flush()
+        }
+    }
+
+    private func upsertSample(_ queue: DatabaseQueue) throws -> Int64 {
+        let sample = self.sample
+        return try queue.write { db in
+            if let id = sample.id, try Bool.fetchOne(db, sql: "SELECT 1 FROM samples WHERE id = ?", arguments: [id]) == true {
+                return id
+            }
+            if let id = try Int64.fetchOne(db, sql: "SELECT id FROM samples WHERE name = ? ORDER BY id LIMIT 1", arguments: [sample.name]) {
+                return id
+            }
+            try db.execute(
+                sql: "INSERT INTO samples (name, formula, serial, tags, beamline_pos, extra) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [sample.name, sample.formula, sample.serial, JSONValue(sample.tags).jsonText,
+                            sample.beamlinePos, JSONValue.object(sample.extra).jsonText])
+            return db.lastInsertedRowID
+        }
+    }
+
+    // MARK: Runs and streams
+
+    /// Starts a run and returns its uid.
+    ///
+    /// - Parameters:
+    ///   - planName: the scan plan, e.g. "nexafs".
+    ///   - metadata: run metadata, stored as a JSON object.
+    ///   - operator: who runs the scan.
+    ///   - uid: a uid to use (32 lowercase hex digits) instead of a new one.
+    @discardableResult
+    public func openRun(_ planName: String, metadata: JSONObject = [:], operator: String? = nil, uid: String? = nil) throws -> String {
+        try lock.withLock {
+            let (queue, committer) = try openParts()
+            if let run { throw RunWriterError.runAlreadyOpen(uid: run.uid) }
+            try NameRules.checkText(planName, kind: "plan")
+            if let uid, !UID.isValid(uid) { throw RunWriterError.invalidUID(uid) }
+            let uid = uid ?? UID.make()
+            let metadataText = JSONValue.object(metadata).jsonText
+            try committer.flush()
+            try queue.write { db in
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM runs WHERE uid = ?", arguments: [uid]) == true {
+                    throw RunWriterError.runUIDInUse(uid: uid)
+                }
+                try db.execute(
+                    sql: "INSERT INTO runs (uid, sample_id, plan_name, time_start, num_events, operator, metadata) VALUES (?, ?, ?, ?, 0, ?, ?)",
+                    arguments: [uid, sample.id, planName, Date().timeIntervalSince1970, `operator`, metadataText])
+            }
+            run = RunState(uid: uid)
+            return uid
+        }
+    }
+
+    /// Adds a stream (e.g. "primary", "baseline") to the open run and makes it the stream
+    /// `writeEvent` writes to by default. Returns the stream uid.
+    @discardableResult
+    public func openStream(_ name: String, dataKeys: JSONObject = [:]) throws -> String {
+        try lock.withLock {
+            let (queue, committer) = try openParts()
+            guard var run else { throw RunWriterError.noOpenRun }
+            try NameRules.checkPathComponent(name, kind: "stream")
+            if run.streams[name] != nil { throw RunWriterError.duplicateStream(name: name) }
+            let uid = UID.make()
+            let keysText = JSONValue.object(dataKeys).jsonText
+            try committer.flush()
+            try queue.write { db in
+                try db.execute(
+                    sql: "INSERT INTO streams (uid, run_uid, name, data_keys, time_created) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [uid, run.uid, name, keysText, Date().timeIntervalSince1970])
+            }
+            run.streams[name] = StreamState(uid: uid)
+            run.currentStream = name
+            self.run = run
+            return uid
+        }
+    }
+
+    /// Closes the open run: sets time_stop, exit_status and num_events, commits everything.
+    public func closeRun(exitStatus: ExitStatus = .success) throws {
+        try lock.withLock {
+            let (queue, committer) = try openParts()
+            guard let run else { throw RunWriterError.noOpenRun }
+            try frames?.sync()
+            try committer.flush()
+            try queue.write { db in
+                try db.execute(
+                    sql: "UPDATE runs SET time_stop = ?, exit_status = ?, num_events = ? WHERE uid = ?",
+                    arguments: [Date().timeIntervalSince1970, exitStatus.rawValue, run.eventCount, run.uid])
+            }
+            frames?.closeRun(run.uid)
+            self.run = nil
+        }
+    }
+
+    // MARK: Events
+
+    /// Writes one event (one scan point) and returns its uid.
+    ///
+    /// - Parameters:
+    ///   - data: field -> scalar (number, string, bool or null).
+    ///   - timestamps: field -> Unix seconds; finite.
+    ///   - stream: the stream to write to; by default the stream opened last.
+    ///   - time: the event time; by default now.
+    @discardableResult
+    public func writeEvent(_ data: JSONObject, timestamps: Timestamps = [:], stream: String? = nil, time: Double? = nil) throws -> String {
+        try lock.withLock {
+            let (_, committer) = try openParts()
+            guard var run else { throw RunWriterError.noOpenRun }
+            let name: String
+            if let stream {
+                guard run.streams[stream] != nil else {
+                    throw RunWriterError.unknownStream(name: stream, known: Array(run.streams.keys))
+                }
+                name = stream
+            } else {
+                guard let current = run.currentStream else { throw RunWriterError.noOpenStream }
+                name = current
+            }
+            for (field, value) in data {
+                try NameRules.checkText(field, kind: "field")
+                if !value.isScalar { throw RunWriterError.nonScalarValue(field: field, value: value.jsonText) }
+            }
+            for (field, t) in timestamps where !t.isFinite {
+                throw RunWriterError.nonFiniteTimestamp(field: field, value: t)
+            }
+            if let time, !time.isFinite { throw RunWriterError.nonFiniteTimestamp(field: "time", value: time) }
+            let uid = UID.make()
+            let seq = run.streams[name]!.seqNum + 1
+            var timestampObject = JSONObject(minimumCapacity: timestamps.count)
+            for (field, t) in timestamps { timestampObject[field] = .double(t) }
+            try committer.enqueue(.event(
+                uid: uid, streamUID: run.streams[name]!.uid, seqNum: seq, time: time ?? Date().timeIntervalSince1970,
+                data: JSONValue.object(data).jsonText, timestamps: JSONValue.object(timestampObject).jsonText))
+            run.streams[name]!.seqNum = seq
+            run.eventCount += 1
+            self.run = run
+            return uid
+        }
+    }
+
+    // MARK: Internals shared with the frame writer
+
+    func openParts() throws(RunWriterError) -> (DatabaseQueue, Committer) {
+        guard let queue, let committer else { throw .notOpen }
+        return (queue, committer)
+    }
+
+    /// The open run's state; used by writeImage.
+    var openRun: RunState? { run }
+
+    /// Queues an image_refs row behind the events already queued.
+    func enqueueImageRef(_ ref: ImageRefRow) throws {
+        let (_, committer) = try openParts()
+        try committer.enqueue(.imageRef(ref))
+    }
+
+    /// Whether `eventUID` is an event of the open run, committed or queued.
+    func isEventOfOpenRun(_ eventUID: String) throws -> Bool {
+        guard let run else { return false }
+        let (queue, committer) = try openParts()
+        if committer.containsEvent(eventUID) { return true }
+        return try queue.read { db in
+            try Bool.fetchOne(db, sql: """
+                SELECT 1 FROM events JOIN streams ON streams.uid = events.stream_uid
+                WHERE events.uid = ? AND streams.run_uid = ?
+                """, arguments: [eventUID, run.uid]) == true
+        }
+    }
+
+    func withLock<T>(_ body: () throws -> T) rethrows -> T { try lock.withLock(body) }
+}
