@@ -67,8 +67,8 @@ struct RunWriterTests {
         #expect(tags == #"["polymer"]"#)
     }
 
-    @Test(arguments: [ExitStatus.aborted, .failed, .success])
-    func exitStatusIsRecorded(_ status: ExitStatus) throws {
+    @Test(arguments: [Resonance.ExitStatus.aborted, .failed, .success])
+    func exitStatusIsRecorded(_ status: Resonance.ExitStatus) throws {
         let w = writer()
         try w.open()
         let run = try w.openRun("rsoxs")

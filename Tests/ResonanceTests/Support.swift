@@ -68,7 +68,7 @@ func copyReferenceBeamtime(to dir: TempDir) throws -> String {
     for case let relative as String in enumerator {
         let path = dir.file(relative)
         var isDir: ObjCBool = false
-        FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
         try FileManager.default.setAttributes([.posixPermissions: isDir.boolValue ? 0o755 : 0o644], ofItemAtPath: path)
     }
     try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path)

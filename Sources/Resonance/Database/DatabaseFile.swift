@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// A schema this program can create and upgrade: the beamtime schema or the master index.
 protocol DatabaseSchema {
@@ -53,23 +54,49 @@ enum DatabaseFile {
         return config
     }
 
-    /// Reads `user_version` and the table names through a read-only connection.
+    /// Reads `user_version` and the table names without changing anything on disk.
+    ///
+    /// With no `-wal` beside it, the file alone is the database: it is opened immutable,
+    /// so SQLite creates no `-shm` or `-wal` file and takes no lock.
     static func survey(_ path: String) throws(DatabaseFileError) -> (version: Int, tables: Set<String>) {
-        do {
-            var config = Configuration()
-            config.readonly = true
-            let queue = try DatabaseQueue(path: path, configuration: config)
-            defer { try? queue.close() }
-            return try queue.read { db in
-                let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
-                let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
-                return (version, Set(tables))
-            }
-        } catch let error as DatabaseError {
-            throw DatabaseFileError(path: path, problem: classify(error))
-        } catch {
-            throw DatabaseFileError(path: path, problem: .unreadable(reason: "\(error)"))
+        let hasWAL = FileManager.default.fileExists(atPath: path + "-wal")
+        var connection: OpaquePointer?
+        let name: String
+        var flags = SQLITE_OPEN_READONLY
+        if hasWAL {
+            name = path
+        } else {
+            var allowed = CharacterSet.urlPathAllowed
+            allowed.remove(charactersIn: "?#%")
+            name = "file:" + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path) + "?immutable=1"
+            flags |= SQLITE_OPEN_URI
         }
+        defer { sqlite3_close_v2(connection) }
+        func failure(_ code: Int32) -> DatabaseFileError {
+            let message = connection.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
+            return DatabaseFileError(path: path, problem: classify(DatabaseError(resultCode: ResultCode(rawValue: code), message: message)))
+        }
+        var code = sqlite3_open_v2(name, &connection, flags, nil)
+        guard code == SQLITE_OK, let connection else { throw failure(code) }
+        var version = 0
+        var tables: Set<String> = []
+        for (sql, isVersion) in [("PRAGMA user_version", true), ("SELECT name FROM sqlite_master WHERE type = 'table'", false)] {
+            var statement: OpaquePointer?
+            code = sqlite3_prepare_v2(connection, sql, -1, &statement, nil)
+            guard code == SQLITE_OK else { throw failure(code) }
+            defer { sqlite3_finalize(statement) }
+            while true {
+                code = sqlite3_step(statement)
+                if code == SQLITE_DONE { break }
+                guard code == SQLITE_ROW else { throw failure(code) }
+                if isVersion {
+                    version = Int(sqlite3_column_int64(statement, 0))
+                } else if let text = sqlite3_column_text(statement, 0) {
+                    tables.insert(String(cString: text))
+                }
+            }
+        }
+        return (version, tables)
     }
 
     static func classify(_ error: DatabaseError) -> DatabaseFileError.Problem {

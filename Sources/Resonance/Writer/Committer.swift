@@ -36,15 +36,15 @@ final class Committer: @unchecked Sendable {
     private var flushRequests = 0
     private var failure: Error?
     private var stopping = false
-    private var thread: Thread?
+    private var finished = false
 
     init(queue: DatabaseQueue, interval: TimeInterval, maxBatch: Int = 50_000) {
         self.queue = queue
         self.interval = interval
         self.maxBatch = maxBatch
-        let thread = Thread { [unowned self] in self.run() }
+        // The thread keeps the committer alive until stop() lets it finish.
+        let thread = Thread { self.run() }
         thread.name = "resonance.committer"
-        self.thread = thread
         thread.start()
     }
 
@@ -56,7 +56,10 @@ final class Committer: @unchecked Sendable {
             self.failure = nil
             throw .commitFailed(reason: Self.describe(failure), pendingEvents: pending.count)
         }
-        if pending.isEmpty { oldestQueued = Date() }
+        if pending.isEmpty {
+            oldestQueued = Date()
+            condition.broadcast()  // the thread sleeps without a deadline while nothing is queued
+        }
         pending.append(row)
         if pending.count >= maxBatch { condition.broadcast() }
     }
@@ -97,12 +100,13 @@ final class Committer: @unchecked Sendable {
         }
     }
 
-    /// Commits what is queued, then stops the thread.
+    /// Commits what is queued, then stops the thread and waits for it to end.
     func stop() throws(RunWriterError) {
         defer {
             condition.lock()
             stopping = true
             condition.broadcast()
+            while !finished { condition.wait() }
             condition.unlock()
         }
         try flush()
@@ -149,6 +153,8 @@ final class Committer: @unchecked Sendable {
             }
             condition.broadcast()
         }
+        finished = true
+        condition.broadcast()
         condition.unlock()
     }
 
