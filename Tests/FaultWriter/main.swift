@@ -1,0 +1,57 @@
+// A writer that tests kill at random moments. It reports every call that returned, one
+// line each, flushed at once, so the killing test knows what the writer had promised.
+//
+//   ResonanceFaultWriter DB events [INTERVAL]    events until killed: "E <seq> <uid>"
+//   ResonanceFaultWriter DB closing [INTERVAL]   runs of 50 events, closed over and over: "C <uid>"
+import Foundation
+import Resonance
+
+
+
+/// One unbuffered write per line: what was reported is what the writer had returned.
+func report(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    exit(2)
+}
+
+let args = CommandLine.arguments
+guard args.count >= 3 else {
+    fail("usage: ResonanceFaultWriter DB events|closing [INTERVAL]")
+}
+let interval = args.count > 3 ? Double(args[3]) ?? 1.0 : 1.0
+let writer = RunWriter(dbPath: args[1], sample: SampleMetadata(name: "fault-sample"),
+                       options: .init(commitInterval: interval))
+do {
+    try writer.open()
+    switch args[2] {
+    case "events":
+        let run = try writer.openRun("fault_scan", metadata: ["purpose": "kill test"])
+        try writer.openStream("primary", dataKeys: ["energy": ["dtype": "number"]])
+        report("R \(run)")
+        var seq = 0
+        while true {
+            seq += 1
+            let uid = try writer.writeEvent(
+                ["energy": .double(270 + Double(seq) * 0.01), "i0": .int(Int64(seq)), "sample_current": .double(.nan)],
+                timestamps: ["energy": Date().timeIntervalSince1970])
+            report("E \(seq) \(uid)")
+            usleep(200)
+        }
+    case "closing":
+        while true {
+            let run = try writer.openRun("fault_close")
+            try writer.openStream("primary")
+            for i in 0..<50 { try writer.writeEvent(["i": .int(Int64(i))]) }
+            try writer.closeRun()
+            report("C \(run)")
+        }
+    default:
+        fail("unknown mode \(args[2])")
+    }
+} catch {
+    fail("error: \(error)")
+}
