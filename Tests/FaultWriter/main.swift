@@ -3,6 +3,8 @@
 //
 //   ResonanceFaultWriter DB events [INTERVAL]    events until killed: "E <seq> <uid>"
 //   ResonanceFaultWriter DB closing [INTERVAL]   runs of 50 events, closed over and over: "C <uid>"
+//   ResonanceFaultWriter DB frames [INTERVAL]    an event and a 256x256 uint16 frame each: "F <seq>"
+//                                                 pixel i of frame seq = (seq * 31 + i) % 65536
 import Foundation
 import Resonance
 
@@ -20,7 +22,7 @@ func fail(_ message: String) -> Never {
 
 let args = CommandLine.arguments
 guard args.count >= 3 else {
-    fail("usage: ResonanceFaultWriter DB events|closing [INTERVAL]")
+    fail("usage: ResonanceFaultWriter DB events|closing|frames [INTERVAL]")
 }
 let interval = args.count > 3 ? Double(args[3]) ?? 1.0 : 1.0
 let writer = RunWriter(dbPath: args[1], sample: SampleMetadata(name: "fault-sample"),
@@ -40,6 +42,20 @@ do {
                 timestamps: ["energy": Date().timeIntervalSince1970])
             report("E \(seq) \(uid)")
             usleep(200)
+        }
+    case "frames":
+        let run = try writer.openRun("fault_frames")
+        try writer.openStream("primary")
+        report("R \(run)")
+        var seq = 0
+        while true {
+            seq += 1
+            let event = try writer.writeEvent(["seq": .int(Int64(seq))])
+            let frame = Frame<UInt16>(rows: 256, columns: 256) { pixels in
+                for i in pixels.indices { pixels[i] = UInt16((seq * 31 + i) % 65536) }
+            }
+            try writer.writeImage(eventUID: event, field: "ccd", frame: frame)
+            report("F \(seq)")
         }
     case "closing":
         while true {

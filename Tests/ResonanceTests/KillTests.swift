@@ -120,4 +120,37 @@ struct KillTests {
             }
         }
     }
+
+    @Test func sigkillMidFrameLeavesEveryReferencedFrameReadable() throws {
+        let db = dir.file("frames.db")
+        for trial in 0..<3 {
+            let child = try ChildWriter([db, "frames", "0.3"])
+            // Kill at a different moment each time.
+            let start = Date()
+            let lifetime = 0.6 + 0.37 * Double(trial)
+            child.read(timeout: 20) { _ in Date().timeIntervalSince(start) > lifetime }
+            child.kill()
+            #expect(child.lines.count > 3)
+            // Python (sqlite3 + zarr-python) checks every reference against its frame.
+            let script = """
+                import sys, sqlite3, json, numpy as np, zarr
+                con = sqlite3.connect(sys.argv[1])
+                assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+                rows = con.execute("SELECT r.zarr_group, r.index_in_stack, e.data FROM image_refs r JOIN events e ON e.uid = r.event_uid").fetchall()
+                store = sys.argv[1][:-3] + ".zarr"
+                checked = 0
+                for group, index, data in rows:
+                    a = zarr.open_array(store, path=group, mode="r")
+                    assert index < a.shape[0], (group, index, a.shape)
+                    seq = json.loads(data)["seq"]
+                    want = ((seq * 31 + np.arange(256 * 256)) % 65536).astype(np.uint16).reshape(256, 256)
+                    assert np.array_equal(a[index], want), (group, index, seq)
+                    checked += 1
+                print(checked)
+                """
+            let checked = Int(try runPython(script, [db]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            print("kill test (frames) trial \(trial): \(child.lines.count - 1) frames reported, \(checked) referenced frames checked")
+            #expect(checked > 0)
+        }
+    }
 }

@@ -38,8 +38,13 @@ final class Committer: @unchecked Sendable {
     private var stopping = false
     private var finished = false
 
-    init(queue: DatabaseQueue, interval: TimeInterval, maxBatch: Int = 50_000) {
+    /// Runs before committing a batch that references frames (syncs the frame files).
+    private let beforeFrameCommit: @Sendable () throws -> Void
+
+    init(queue: DatabaseQueue, interval: TimeInterval, maxBatch: Int = 50_000,
+         beforeFrameCommit: @escaping @Sendable () throws -> Void = {}) {
         self.queue = queue
+        self.beforeFrameCommit = beforeFrameCommit
         self.interval = interval
         self.maxBatch = maxBatch
         // The thread keeps the committer alive until stop() lets it finish.
@@ -159,6 +164,9 @@ final class Committer: @unchecked Sendable {
     }
 
     private func insert(_ batch: [PendingRow]) throws {
+        if batch.contains(where: { if case .imageRef = $0 { return true } else { return false } }) {
+            try beforeFrameCommit()
+        }
         try queue.inTransaction { db in
             let events = try db.cachedStatement(
                 sql: "INSERT INTO events (uid, stream_uid, seq_num, time, data, timestamps) VALUES (?, ?, ?, ?, ?, ?)")

@@ -120,7 +120,10 @@ public final class RunWriter: @unchecked Sendable {
             self.queue = queue
             self.storeLock = storeLock
             self.frames = frames
-            self.committer = Committer(queue: queue, interval: options.commitInterval)
+            let storePath = zarrPath
+            self.committer = Committer(queue: queue, interval: options.commitInterval) {
+                try FrameStore.syncFileSystem(of: storePath)
+            }
         }
     }
 
@@ -149,7 +152,6 @@ public final class RunWriter: @unchecked Sendable {
         try lock.withLock {
             guard let queue, let committer else { throw RunWriterError.notOpen }
             try committer.stop()
-            try frames?.finish()
             self.committer = nil
             self.queue = nil
             self.frames = nil
@@ -163,7 +165,6 @@ public final class RunWriter: @unchecked Sendable {
     public func flush() throws {
         try lock.withLock {
             guard let committer else { throw RunWriterError.notOpen }
-            try frames?.sync()
             try committer.flush()
         }
     }
@@ -246,7 +247,6 @@ public final class RunWriter: @unchecked Sendable {
         try lock.withLock {
             let (queue, committer) = try openParts()
             guard let run else { throw RunWriterError.noOpenRun }
-            try frames?.sync()
             try committer.flush()
             try queue.write { db in
                 try db.execute(
