@@ -74,6 +74,14 @@ enum Format {
         return dateFormatter.string(from: Date(timeIntervalSince1970: seconds))
     }
 
+    /// Today's local date as YYYY-MM-DD.
+    static func today() -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM-dd"
+        f.locale = Locale(identifier: "en_US_POSIX")
+        return f.string(from: Date())
+    }
+
     /// 1536 -> "1.5 KiB".
     static func bytes(_ n: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
