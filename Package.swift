@@ -47,11 +47,17 @@ let package = Package(
             ]
         ),
 
+        // A writer for tests to SIGKILL (Tests/FaultWriter); not a product.
+        .executableTarget(name: "ResonanceFaultWriter", dependencies: ["Resonance"], path: "Tests/FaultWriter"),
+
         .testTarget(name: "JSONValueTests", dependencies: ["JSONValue"]),
         .testTarget(name: "ZarrTests", dependencies: ["Zarr"], resources: [.copy("Golden")]),
         .testTarget(
             name: "ResonanceTests",
-            dependencies: ["Resonance", "Zarr", "JSONValue", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "Resonance", "Zarr", "JSONValue",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
         ),
         .testTarget(
             name: "CLITests",

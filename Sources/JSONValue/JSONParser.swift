@@ -13,6 +13,12 @@ extension JSONValue {
     /// `NaN`, `Infinity` and `-Infinity` tokens. Numbers with a fraction or exponent are
     /// doubles, others integers (integers beyond 64 bits become doubles).
     ///
+    /// Where Swift cannot hold what Python would: an integer beyond 64 bits becomes the
+    /// nearest double (so `1e400`-sized digit strings become `Infinity`), and an escaped lone
+    /// surrogate such as `"\ud800"` becomes U+FFFD. Unlike Python, nesting deeper than 512
+    /// arrays/objects is refused with an error (Python's limit is its recursion limit, ~1000),
+    /// and byte input must be UTF-8 (Python also sniffs UTF-16/32).
+    ///
     /// Throws ``JSONParseError`` naming the offset of the first problem.
     public init(parsing text: String) throws(JSONParseError) {
         var text = text
@@ -26,27 +32,47 @@ extension JSONValue {
     public init(parsingUTF8 bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) {
         var parser = JSONParser(bytes: bytes)
         parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
+        let value = try parser.parseValue()
         parser.skipWhitespace()
         guard parser.index == bytes.count else { throw parser.error("extra data after the value") }
         self = value
     }
 
-    /// Reads JSON from UTF-8 bytes; see ``init(parsing:)-(String)``.
-    public init(parsingUTF8 bytes: [UInt8]) throws(JSONParseError) {
-        let result: Result<JSONValue, JSONParseError> = bytes.withUnsafeBufferPointer { buffer in
+    /// Reads JSON from UTF-8 bytes (`[UInt8]`, `Data`, a slice...); see ``init(parsing:)-(String)``.
+    public init(parsingUTF8 bytes: some Collection<UInt8>) throws(JSONParseError) {
+        let parse = { (buffer: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, JSONParseError> in
             Result { () throws(JSONParseError) in try JSONValue(parsingUTF8: buffer) }
         }
+        let result = bytes.withContiguousStorageIfAvailable(parse) ?? Array(bytes).withUnsafeBufferPointer(parse)
         self = try result.get()
     }
 }
 
-/// A recursive-descent reader over UTF-8 bytes.
+/// A reader over UTF-8 bytes. Arrays and objects being read are kept on an explicit stack,
+/// not the call stack, so no input can overflow the thread's stack.
 struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
-    /// Deeper nesting is refused rather than overflowing the stack.
-    static let maxDepth = 512
+    /// Deeper nesting is refused: the values would be written, compared and freed recursively.
+    static let maxDepth = JSONValue.maxNestingDepth
+
+    /// An array or object whose members are still being read. (A struct, not an enum, so
+    /// that its members grow in place: an enum payload taken out to append to would be a
+    /// second reference, and each append would copy the whole array.)
+    struct OpenContainer {
+        let isArray: Bool
+        var elements: [JSONValue] = []
+        var members = JSONObject()
+        /// The name of the member whose value is being read.
+        var key = ""
+
+        mutating func add(_ value: JSONValue) {
+            // Like Python, a repeated key keeps its first place and its last value.
+            if isArray { elements.append(value) } else { members[key] = value }
+        }
+
+        var value: JSONValue { isArray ? .array(elements) : .object(members) }
+    }
 
     init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -70,11 +96,81 @@ struct JSONParser {
         return true
     }
 
-    mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard index < bytes.count else { throw error("unexpected end of text") }
+    /// Reads one value, nested as deep as ``maxDepth``.
+    mutating func parseValue() throws(JSONParseError) -> JSONValue {
+        var open: [OpenContainer] = []
+        nextValue: while true {
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end of text") }
+            var value: JSONValue
+            switch bytes[index] {
+            case UInt8(ascii: "["):
+                guard open.count < Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
+                index += 1
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                    index += 1
+                    value = .array([])
+                } else {
+                    open.append(OpenContainer(isArray: true))
+                    continue nextValue
+                }
+            case UInt8(ascii: "{"):
+                guard open.count < Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
+                index += 1
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                    index += 1
+                    value = .object([:])
+                } else {
+                    open.append(OpenContainer(isArray: false, key: try parseMemberName()))
+                    continue nextValue
+                }
+            default:
+                value = try parseScalar()
+            }
+            // `value` is complete: add it to the innermost open container, closing
+            // containers for as long as their closing bracket follows.
+            while var container = open.popLast() {
+                container.add(value)
+                skipWhitespace()
+                guard index < bytes.count else {
+                    throw error(container.isArray ? "unterminated array" : "unterminated object")
+                }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    if !container.isArray {
+                        skipWhitespace()
+                        container.key = try parseMemberName()
+                    }
+                    open.append(container)
+                    continue nextValue
+                }
+                guard bytes[index] == UInt8(ascii: container.isArray ? "]" : "}") else {
+                    throw error(container.isArray ? "expected ',' or ']'" : "expected ',' or '}'")
+                }
+                index += 1
+                value = container.value
+            }
+            return value
+        }
+    }
+
+    /// Reads `"name"` and the `:` after it.
+    mutating func parseMemberName() throws(JSONParseError) -> String {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+            throw error("expected a quoted member name")
+        }
+        let key = try parseString()
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
+        index += 1
+        return key
+    }
+
+    /// Reads a string, number, bool, null or non-finite token.
+    mutating func parseScalar() throws(JSONParseError) -> JSONValue {
         switch bytes[index] {
-        case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
-        case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "t"):
             if consume("true") { return .bool(true) }
@@ -94,49 +190,6 @@ struct JSONParser {
         default: break
         }
         throw error("expected a value")
-    }
-
-    mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
-        index += 1
-        var object = JSONObject()
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
-        while true {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-                throw error("expected a quoted member name")
-            }
-            let key = try parseString()
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
-            index += 1
-            skipWhitespace()
-            // Like Python, a repeated key keeps the last value.
-            object[key] = try parseValue(depth: depth)
-            skipWhitespace()
-            guard index < bytes.count else { throw error("unterminated object") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
-            throw error("expected ',' or '}'")
-        }
-    }
-
-    mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth)") }
-        index += 1
-        var array: [JSONValue] = []
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(array) }
-        while true {
-            skipWhitespace()
-            array.append(try parseValue(depth: depth))
-            skipWhitespace()
-            guard index < bytes.count else { throw error("unterminated array") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(array) }
-            throw error("expected ',' or ']'")
-        }
     }
 
     mutating func parseNumber() throws(JSONParseError) -> JSONValue {
@@ -190,6 +243,29 @@ struct JSONParser {
         return value
     }
 
+    /// Steps over one well-formed UTF-8 sequence (Unicode Table 3-7: no overlong forms,
+    /// no surrogates, nothing above U+10FFFF) starting at a byte >= 0x80, or throws at its
+    /// first byte. Python's `json.loads` refuses such bytes too (UnicodeDecodeError).
+    mutating func skipUTF8Sequence() throws(JSONParseError) {
+        let lead = bytes[index]
+        let count: Int
+        var low: UInt8 = 0x80, high: UInt8 = 0xBF  // range of the second byte
+        switch lead {
+        case 0xC2...0xDF: count = 2
+        case 0xE0: count = 3; low = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: count = 3
+        case 0xED: count = 3; high = 0x9F
+        case 0xF0: count = 4; low = 0x90
+        case 0xF1...0xF3: count = 4
+        case 0xF4: count = 4; high = 0x8F
+        default: throw error("invalid UTF-8")
+        }
+        guard index + count <= bytes.count else { throw error("invalid UTF-8") }
+        guard (low...high).contains(bytes[index + 1]) else { throw error("invalid UTF-8") }
+        for k in 2..<count where !(0x80...0xBF).contains(bytes[index + k]) { throw error("invalid UTF-8") }
+        index += count
+    }
+
     mutating func parseString() throws(JSONParseError) -> String {
         index += 1  // opening quote
         let start = index
@@ -203,7 +279,7 @@ struct JSONParser {
             }
             if c == UInt8(ascii: "\\") { break }
             if c < 0x20 { throw error("control character in string") }
-            index += 1
+            if c < 0x80 { index += 1 } else { try skipUTF8Sequence() }
         }
         var out = [UInt8](UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while index < bytes.count {
@@ -213,6 +289,12 @@ struct JSONParser {
                 return String(decoding: out, as: UTF8.self)
             }
             if c < 0x20 { throw error("control character in string") }
+            if c >= 0x80 {
+                let sequenceStart = index
+                try skipUTF8Sequence()
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[sequenceStart..<index]))
+                continue
+            }
             if c != UInt8(ascii: "\\") { out.append(c); index += 1; continue }
             index += 1
             guard index < bytes.count else { break }
@@ -241,11 +323,14 @@ struct JSONParser {
                         index = save
                     }
                 }
-                // A lone surrogate (legal in Python's str) has no Swift equivalent.
+                // A lone surrogate (legal in Python's str) has no Swift equivalent: U+FFFD.
                 let u = Unicode.Scalar(scalar) ?? "\u{FFFD}"
                 out.append(contentsOf: String(Character(u)).utf8)
             default:
-                index -= 1
+                index -= 2
+                guard (0x21...0x7E).contains(e) else {
+                    throw error("bad escape: backslash then byte 0x\(String(e, radix: 16))")
+                }
                 throw error("bad escape \\\(Character(Unicode.Scalar(e)))")
             }
         }

@@ -25,32 +25,73 @@ extension JSONObject {
 /// The serializer behind ``JSONValue/jsonText``; also usable piecewise by fast writers.
 public enum JSONWriter {
     /// Appends `value` as JSON text.
+    ///
+    /// Arrays and objects being written are kept on an explicit stack, not the call stack,
+    /// so however deep the value, writing it cannot overflow the thread's stack.
     public static func write(_ value: JSONValue, into out: inout [UInt8]) {
-        switch value {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .int(let i): writeInt(i, into: &out)
-        case .double(let d): writeDouble(d, into: &out)
-        case .string(let s): writeString(s, into: &out)
-        case .array(let a):
-            out.append(UInt8(ascii: "["))
-            for (n, element) in a.enumerated() {
-                if n > 0 { out.append(UInt8(ascii: ",")); out.append(UInt8(ascii: " ")) }
-                write(element, into: &out)
+        var open: [OpenContainer] = []
+        var value = value
+        nextValue: while true {
+            switch value {
+            case .null: out.append(contentsOf: "null".utf8)
+            case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+            case .int(let i): writeInt(i, into: &out)
+            case .double(let d): writeDouble(d, into: &out)
+            case .string(let s): writeString(s, into: &out)
+            case .array(let array):
+                out.append(UInt8(ascii: "["))
+                if let first = array.first {
+                    open.append(.array(array, next: 1))
+                    value = first
+                    continue nextValue
+                }
+                out.append(UInt8(ascii: "]"))
+            case .object(let object):
+                out.append(UInt8(ascii: "{"))
+                if !object.isEmpty {
+                    writeMemberName(object.keys[0], into: &out)
+                    open.append(.object(object, next: 1))
+                    value = object.values[0]
+                    continue nextValue
+                }
+                out.append(UInt8(ascii: "}"))
             }
-            out.append(UInt8(ascii: "]"))
-        case .object(let o):
-            out.append(UInt8(ascii: "{"))
-            var first = true
-            for (key, element) in o {
-                if !first { out.append(UInt8(ascii: ",")); out.append(UInt8(ascii: " ")) }
-                first = false
-                writeString(key, into: &out)
-                out.append(UInt8(ascii: ":")); out.append(UInt8(ascii: " "))
-                write(element, into: &out)
+            // `value` is written: go on with the innermost open container's next member,
+            // closing those that have none left.
+            while let container = open.popLast() {
+                switch container {
+                case .array(let array, let next):
+                    if next < array.count {
+                        out.append(UInt8(ascii: ",")); out.append(UInt8(ascii: " "))
+                        open.append(.array(array, next: next + 1))
+                        value = array[next]
+                        continue nextValue
+                    }
+                    out.append(UInt8(ascii: "]"))
+                case .object(let object, let next):
+                    if next < object.count {
+                        out.append(UInt8(ascii: ",")); out.append(UInt8(ascii: " "))
+                        writeMemberName(object.keys[next], into: &out)
+                        open.append(.object(object, next: next + 1))
+                        value = object.values[next]
+                        continue nextValue
+                    }
+                    out.append(UInt8(ascii: "}"))
+                }
             }
-            out.append(UInt8(ascii: "}"))
+            return
         }
+    }
+
+    /// An array or object partly written: the index of the member to write next.
+    private enum OpenContainer {
+        case array([JSONValue], next: Int)
+        case object(JSONObject, next: Int)
+    }
+
+    private static func writeMemberName(_ key: String, into out: inout [UInt8]) {
+        writeString(key, into: &out)
+        out.append(UInt8(ascii: ":")); out.append(UInt8(ascii: " "))
     }
 
     /// Appends an integer in decimal.
@@ -63,9 +104,58 @@ public enum JSONWriter {
     public static func writeDouble(_ d: Double, into out: inout [UInt8]) {
         if d.isNaN { out.append(contentsOf: "NaN".utf8); return }
         if d.isInfinite { out.append(contentsOf: (d < 0 ? "-Infinity" : "Infinity").utf8); return }
-        // Swift's description uses the same shortest-digits algorithm and the same
-        // switch-over points to exponent notation as Python's repr.
-        out.append(contentsOf: d.description.utf8)
+        if d.sign == .minus { out.append(UInt8(ascii: "-")) }
+        if d == 0 { out.append(contentsOf: "0.0".utf8); return }
+        // Swift's description has the same shortest round-trip digits as Python's repr, but
+        // not its layout: Swift switches to exponent form above 2^53 (9.007199254740994e+15
+        // where Python writes 9007199254740994.0). So take the digits and the decimal
+        // point's place from it and lay them out as Python's float_repr does.
+        var digits: [UInt8] = []
+        digits.reserveCapacity(17)
+        var pointAt: Int? = nil  // digits before the '.'
+        var exponent = 0
+        var exponentSign = 1
+        var inExponent = false
+        for c in d.magnitude.description.utf8 {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if inExponent { exponent = exponent * 10 + Int(c - UInt8(ascii: "0")) } else { digits.append(c) }
+            case UInt8(ascii: "."): pointAt = digits.count
+            case UInt8(ascii: "e"), UInt8(ascii: "E"): inExponent = true
+            case UInt8(ascii: "-"): exponentSign = -1
+            default: break  // "+"
+            }
+        }
+        var decimalPoint = (pointAt ?? digits.count) + exponentSign * exponent
+        let firstNonZero = digits.firstIndex { $0 != UInt8(ascii: "0") } ?? 0
+        decimalPoint -= firstNonZero
+        let lastNonZero = digits.lastIndex { $0 != UInt8(ascii: "0") } ?? 0
+        let significant = digits[firstNonZero...lastNonZero]
+        if decimalPoint <= -4 || decimalPoint > 16 {
+            // d.ddde+XX, at least two exponent digits
+            out.append(significant[significant.startIndex])
+            if significant.count > 1 {
+                out.append(UInt8(ascii: "."))
+                out.append(contentsOf: significant.dropFirst())
+            }
+            let e = decimalPoint - 1
+            out.append(UInt8(ascii: "e"))
+            out.append(UInt8(ascii: e < 0 ? "-" : "+"))
+            if e.magnitude < 10 { out.append(UInt8(ascii: "0")) }
+            out.append(contentsOf: e.magnitude.description.utf8)
+        } else if decimalPoint <= 0 {
+            out.append(contentsOf: "0.".utf8)
+            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: -decimalPoint))
+            out.append(contentsOf: significant)
+        } else if decimalPoint >= significant.count {
+            out.append(contentsOf: significant)
+            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: decimalPoint - significant.count))
+            out.append(contentsOf: ".0".utf8)
+        } else {
+            out.append(contentsOf: significant.prefix(decimalPoint))
+            out.append(UInt8(ascii: "."))
+            out.append(contentsOf: significant.dropFirst(decimalPoint))
+        }
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

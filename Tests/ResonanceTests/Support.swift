@@ -84,13 +84,8 @@ func inspect<T>(_ path: String, _ body: (Database) throws -> T) throws -> T {
     return try queue.read(body)
 }
 
-/// The built executables (resonance, the test writer) sit beside the test bundle.
+/// The built executables (resonance, the fault writer) sit beside the test binary.
 func builtExecutable(_ name: String) -> String {
-    var url = Bundle.main.bundleURL
-    for candidate in [url.path, Bundle(for: TempDir.self).bundleURL.deletingLastPathComponent().path] {
-        let path = candidate + "/" + name
-        if FileManager.default.isExecutableFile(atPath: path) { return path }
-    }
-    url = URL(fileURLWithPath: packageRoot + "/.build/debug/" + name)
-    return url.path
+    let testBinary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    return URL(fileURLWithPath: testBinary).deletingLastPathComponent().path + "/" + name
 }

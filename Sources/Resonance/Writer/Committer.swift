@@ -38,8 +38,13 @@ final class Committer: @unchecked Sendable {
     private var stopping = false
     private var finished = false
 
-    init(queue: DatabaseQueue, interval: TimeInterval, maxBatch: Int = 50_000) {
+    /// Runs before committing a batch that references frames (syncs the frame files).
+    private let beforeFrameCommit: @Sendable () throws -> Void
+
+    init(queue: DatabaseQueue, interval: TimeInterval, maxBatch: Int = 50_000,
+         beforeFrameCommit: @escaping @Sendable () throws -> Void = {}) {
         self.queue = queue
+        self.beforeFrameCommit = beforeFrameCommit
         self.interval = interval
         self.maxBatch = maxBatch
         // The thread keeps the committer alive until stop() lets it finish.
@@ -53,7 +58,10 @@ final class Committer: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         if let failure {
+            // Report the failure once; the thread retries the kept rows at the next deadline.
             self.failure = nil
+            oldestQueued = Date()
+            condition.broadcast()
             throw .commitFailed(reason: Self.describe(failure), pendingEvents: pending.count)
         }
         if pending.isEmpty {
@@ -159,6 +167,9 @@ final class Committer: @unchecked Sendable {
     }
 
     private func insert(_ batch: [PendingRow]) throws {
+        if batch.contains(where: { if case .imageRef = $0 { return true } else { return false } }) {
+            try beforeFrameCommit()
+        }
         try queue.inTransaction { db in
             let events = try db.cachedStatement(
                 sql: "INSERT INTO events (uid, stream_uid, seq_num, time, data, timestamps) VALUES (?, ?, ?, ?, ?, ?)")

@@ -103,6 +103,7 @@ public final class RunWriter: @unchecked Sendable {
         try lock.withLock {
             guard queue == nil else { throw RunWriterError.alreadyOpen }
             try NameRules.checkText(sample.name, kind: "sample")
+            try NameRules.checkReadable(sample.extra, what: "sample extra")
             // Check the file before making the store beside it, so a refused path gains nothing.
             if try DatabaseFile.inspect(dbPath) == .sqlite {
                 let (version, tables) = try DatabaseFile.survey(dbPath)
@@ -120,7 +121,10 @@ public final class RunWriter: @unchecked Sendable {
             self.queue = queue
             self.storeLock = storeLock
             self.frames = frames
-            self.committer = Committer(queue: queue, interval: options.commitInterval)
+            let storePath = zarrPath
+            self.committer = Committer(queue: queue, interval: options.commitInterval) {
+                try FrameStore.syncFileSystem(of: storePath)
+            }
         }
     }
 
@@ -149,7 +153,6 @@ public final class RunWriter: @unchecked Sendable {
         try lock.withLock {
             guard let queue, let committer else { throw RunWriterError.notOpen }
             try committer.stop()
-            try frames?.finish()
             self.committer = nil
             self.queue = nil
             self.frames = nil
@@ -163,7 +166,6 @@ public final class RunWriter: @unchecked Sendable {
     public func flush() throws {
         try lock.withLock {
             guard let committer else { throw RunWriterError.notOpen }
-            try frames?.sync()
             try committer.flush()
         }
     }
@@ -202,6 +204,7 @@ public final class RunWriter: @unchecked Sendable {
             try NameRules.checkText(planName, kind: "plan")
             if let uid, !UID.isValid(uid) { throw RunWriterError.invalidUID(uid) }
             let uid = uid ?? UID.make()
+            try NameRules.checkReadable(metadata, what: "run metadata")
             let metadataText = JSONValue.object(metadata).jsonText
             try committer.flush()
             try queue.write { db in
@@ -227,6 +230,7 @@ public final class RunWriter: @unchecked Sendable {
             try NameRules.checkPathComponent(name, kind: "stream")
             if run.streams[name] != nil { throw RunWriterError.duplicateStream(name: name) }
             let uid = UID.make()
+            try NameRules.checkReadable(dataKeys, what: "data_keys of stream \(name.debugDescription)")
             let keysText = JSONValue.object(dataKeys).jsonText
             try committer.flush()
             try queue.write { db in
@@ -246,7 +250,6 @@ public final class RunWriter: @unchecked Sendable {
         try lock.withLock {
             let (queue, committer) = try openParts()
             guard let run else { throw RunWriterError.noOpenRun }
-            try frames?.sync()
             try committer.flush()
             try queue.write { db in
                 try db.execute(

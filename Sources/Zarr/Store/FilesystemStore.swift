@@ -1,0 +1,235 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
+/// A Zarr store in a folder of the local file system: key `a/b/zarr.json` is the file
+/// `<root>/a/b/zarr.json`.
+///
+/// Every value is written to a temporary file in the same folder and renamed into place,
+/// so readers and crashes never see half a file. With ``Durability-swift.enum/fsync`` the
+/// file is also flushed to disk before the rename, and its folder after it, for callers
+/// that must survive power loss.
+///
+/// ```swift
+/// let store = try FilesystemStore(root: "/data/beamtime.zarr", create: true)
+/// let durable = try FilesystemStore(root: "/data/beamtime.zarr", durability: .fsync)
+/// ```
+public struct FilesystemStore: ZarrStore {
+    /// How hard writes try to reach the disk.
+    public enum Durability: Sendable, Hashable {
+        /// Atomic rename only: safe against crashes of the process, not against power loss.
+        case standard
+        /// Also fsync each file before its rename and the folder after it.
+        case fsync
+    }
+
+    /// Absolute path of the store's folder, without a trailing `/`.
+    public let root: String
+    /// Whether writes are fsynced.
+    public let durability: Durability
+
+    /// Opens the store at `root`. With `create`, the folder (and missing parents) is made;
+    /// without it, a missing folder is an error.
+    public init(root: String, create: Bool = false, durability: Durability = .standard) throws {
+        var path = URL(fileURLWithPath: root).standardizedFileURL.path
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        self.root = path
+        self.durability = durability
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw ZarrError.io(path: path, operation: "open store", reason: "not a directory")
+            }
+        } else if create {
+            try Self.makeDirectories(path, durable: durability == .fsync)
+        } else {
+            throw ZarrError.io(path: path, operation: "open store", reason: "no such directory")
+        }
+    }
+
+    /// Opens the store at a file URL; see ``init(root:create:durability:)``.
+    public init(url: URL, create: Bool = false, durability: Durability = .standard) throws {
+        try self.init(root: url.path, create: create, durability: durability)
+    }
+
+    public func describe(_ key: String) -> String { key.isEmpty ? root : root + "/" + key }
+
+    /// The file path of `key`, refusing keys that could leave the root.
+    func filePath(_ key: String) throws -> String {
+        if key.isEmpty { return root }
+        for part in key.split(separator: "/", omittingEmptySubsequences: false) {
+            if part.isEmpty || part == "." || part == ".." {
+                throw ZarrError.invalidKey(key: key, reason: "empty, \".\" or \"..\" path component")
+            }
+            if part.utf8.contains(0) || part.contains("\\") {
+                throw ZarrError.invalidKey(key: key, reason: "NUL or backslash in a path component")
+            }
+        }
+        return root + "/" + key
+    }
+
+    private static func failure(_ path: String, _ operation: String, _ code: Int32 = errno) -> ZarrError {
+        .io(path: path, operation: operation, reason: String(cString: strerror(code)))
+    }
+
+    // MARK: Reading
+
+    public func get(_ key: String) throws -> [UInt8]? {
+        let path = try filePath(key)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw Self.failure(path, "open")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw Self.failure(path, "stat") }
+        if (info.st_mode & S_IFMT) == S_IFDIR { return nil }
+        let size = Int(info.st_size)
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        try bytes.withUnsafeMutableBytes { buffer in
+            while done < size {
+                let n = read(fd, buffer.baseAddress! + done, size - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw Self.failure(path, "read")
+                }
+                if n == 0 { break }  // the file shrank while we read it
+                done += n
+            }
+        }
+        if done < size { bytes.removeSubrange(done...) }
+        return bytes
+    }
+
+    // MARK: Writing
+
+    public func set(_ key: String, _ bytes: [UInt8]) throws {
+        let path = try filePath(key)
+        let slash = path.lastIndex(of: "/")!
+        let folder = String(path[..<slash])
+        let name = path[path.index(after: slash)...]
+        let temporary = folder + "/." + name + "." + String(UInt64.random(in: 0...UInt64.max), radix: 36) + ".tmp"
+        let durable = durability == .fsync
+
+        var fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        if fd < 0 && errno == ENOENT {
+            try Self.makeDirectories(folder, durable: durable)
+            fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        }
+        if fd < 0 { throw Self.failure(temporary, "create") }
+        var closed = false
+        defer { if !closed { close(fd); unlink(temporary) } }
+        try bytes.withUnsafeBytes { buffer in
+            var done = 0
+            while done < buffer.count {
+                let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw Self.failure(temporary, "write")
+                }
+                done += n
+            }
+        }
+        if durable && fsync(fd) != 0 { throw Self.failure(temporary, "fsync") }
+        closed = true
+        if close(fd) != 0 {
+            let code = errno
+            unlink(temporary)
+            throw Self.failure(temporary, "close", code)
+        }
+        if rename(temporary, path) != 0 {
+            let code = errno
+            unlink(temporary)
+            throw Self.failure(path, "rename", code)
+        }
+        if durable { try Self.syncDirectory(folder) }
+    }
+
+    public func delete(_ key: String) throws {
+        let path = try filePath(key)
+        if unlink(path) != 0 && errno != ENOENT && errno != ENOTDIR {
+            throw Self.failure(path, "delete")
+        }
+        if durability == .fsync, let slash = path.lastIndex(of: "/") {
+            try? Self.syncDirectory(String(path[..<slash]))
+        }
+    }
+
+    public func deletePrefix(_ prefix: String) throws {
+        let path = try filePath(prefix)
+        guard path != root else {
+            throw ZarrError.invalidKey(key: prefix, reason: "refusing to delete the whole store")
+        }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        do {
+            try FileManager.default.removeItem(atPath: path)
+        } catch {
+            throw ZarrError.io(path: path, operation: "delete", reason: "\(error.localizedDescription)")
+        }
+    }
+
+    // MARK: Listing
+
+    public func listDirectory(_ prefix: String) throws -> (keys: [String], prefixes: [String]) {
+        let path = try filePath(prefix)
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: path)
+        } catch {
+            var info = stat()
+            if lstat(path, &info) != 0 { return ([], []) }
+            throw ZarrError.io(path: path, operation: "list", reason: "\(error.localizedDescription)")
+        }
+        var keys: [String] = [], prefixes: [String] = []
+        for name in names.sorted() {
+            var info = stat()
+            guard lstat(path + "/" + name, &info) == 0 else { continue }
+            let kind = info.st_mode & S_IFMT
+            let full = prefix.isEmpty ? name : prefix + "/" + name
+            if kind == S_IFDIR { prefixes.append(full) } else if kind == S_IFREG { keys.append(full) }
+        }
+        return (keys, prefixes)
+    }
+
+    public func listKeys(under prefix: String) throws -> [String] {
+        var result: [String] = []
+        var pending = [prefix]
+        while let next = pending.popLast() {
+            let (keys, prefixes) = try listDirectory(next)
+            result.append(contentsOf: keys)
+            pending.append(contentsOf: prefixes)
+        }
+        let cut = prefix.isEmpty ? 0 : prefix.count + 1
+        return result.map { String($0.dropFirst(cut)) }.sorted()
+    }
+
+    // MARK: Folders
+
+    /// `mkdir -p`; with `durable`, each new folder's parent is fsynced so the entry survives power loss.
+    static func makeDirectories(_ path: String, durable: Bool) throws {
+        var current = ""
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o777) == 0 {
+                if durable, let slash = current.lastIndex(of: "/") {
+                    try syncDirectory(slash == current.startIndex ? "/" : String(current[..<slash]))
+                }
+            } else if errno != EEXIST {
+                throw failure(current, "create directory")
+            }
+        }
+    }
+
+    static func syncDirectory(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 { throw failure(path, "open directory") }
+        defer { close(fd) }
+        if fsync(fd) != 0 && errno != EINVAL { throw failure(path, "fsync directory") }
+    }
+}

@@ -1,0 +1,19 @@
+/// A key/value store holding a hierarchy's `zarr.json` documents and chunks, as the Zarr
+/// v3 abstract store interface describes. Keys are `/`-separated relative paths such as
+/// `"runs/abc/ccd/c/0/0/0"`. ``FilesystemStore`` is the implementation this module ships.
+public protocol ZarrStore: Sendable {
+    /// The value of `key`, or nil when it does not exist.
+    func get(_ key: String) throws -> [UInt8]?
+    /// Stores `bytes` under `key` so that readers see the old value or the new, never a mix.
+    func set(_ key: String, _ bytes: [UInt8]) throws
+    /// Removes `key`; removing a missing key is not an error.
+    func delete(_ key: String) throws
+    /// Removes every key under `prefix` (a node's folder).
+    func deletePrefix(_ prefix: String) throws
+    /// The immediate children of `prefix`: keys of values and names of sub-prefixes.
+    func listDirectory(_ prefix: String) throws -> (keys: [String], prefixes: [String])
+    /// Every key below `prefix`, recursively, relative to `prefix`.
+    func listKeys(under prefix: String) throws -> [String]
+    /// A human-readable location of `key` for error messages (a file path for files).
+    func describe(_ key: String) -> String
+}

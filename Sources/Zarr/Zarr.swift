@@ -1,1 +1,0 @@
-// The Zarr v3 layer: filled in by Sources/Zarr/*.swift.

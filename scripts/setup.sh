@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the C libraries (Debian) and the Python packages used by the interop tests.
+# Idempotent; fast when everything is already there.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+need=()
+for pkg in libzstd-dev libblosc-dev libsqlite3-dev zlib1g-dev pkg-config; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if ! python3 -c 'import zarr, numpy, pandas; assert zarr.__version__ == "3.1.5"' 2>/dev/null; then
+    python3 -m pip install -q --disable-pip-version-check "zarr==3.1.5" numpy pandas
+fi
