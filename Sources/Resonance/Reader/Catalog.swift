@@ -42,6 +42,9 @@ public final class Catalog: @unchecked Sendable {
     /// Path of the Zarr store: the database path with its suffix replaced by `.zarr`.
     public let zarrPath: String
 
+    /// Bytes of the file SQLite may map into memory.
+    static let mmapSize = 1 << 30
+
     private let lock = NSLock()
     private var queue: DatabaseQueue?  // guarded by `lock`; nil once closed
 
@@ -58,6 +61,9 @@ public final class Catalog: @unchecked Sendable {
         do {
             // Touch the file now, so a problem shows here rather than at the first query.
             _ = try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM sqlite_master") }
+            // Event tables read tens of MB; mapping the file spares a read() call and a copy
+            // per page, and keeps pages cached between reads.
+            try queue.inDatabase { try $0.execute(sql: "PRAGMA mmap_size = \(Self.mmapSize)") }
         } catch let error as DatabaseError {
             try? queue.close()
             throw DatabaseFileError(path: dbPath, problem: DatabaseFile.classify(error))

@@ -10,7 +10,8 @@ import GRDBSQLite
 /// per core, each by a scanner specialised for flat objects of scalars (what writers store),
 /// which hands anything unusual (escapes, nesting) to the full ``JSONValue`` parser.
 enum EventTableLoader {
-    /// Below this many events one core parses everything: threads would cost more than they save.
+    /// Rows parsed as one unit of work. Small enough that the reading thread hands the first
+    /// chunk to a worker early; large enough that per-chunk costs stay negligible.
     static let rowsPerChunk = 8_192
 
     static func load(db: Database, stream: String, streamUID: String) throws -> EventTable {
@@ -22,10 +23,26 @@ enum EventTableLoader {
         guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage) }
         sqlite3_bind_text(statement, 1, streamUID, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
 
-        var seqNums: [Int64] = []
-        var times: [Double] = []
-        var ends: [Int] = []
-        var bytes: [UInt8] = []
+        // This thread steps SQLite; each full chunk goes to a worker while it reads on, and it
+        // parses the last chunk itself. On two cores reading and parsing overlap.
+        let group = DispatchGroup()
+        defer { group.wait() }
+        var chunks: [EventChunk] = []
+        var rowCount = 0
+        // The chunk being filled, in locals: appending to a class's properties row by row
+        // would check exclusivity on each append.
+        var seqNums: [Int64] = [], times: [Double] = [], ends: [Int] = [], bytes: [UInt8] = []
+        func startChunk(expectedBytes: Int) {
+            seqNums = []; times = []; ends = []; bytes = []
+            seqNums.reserveCapacity(rowsPerChunk)
+            times.reserveCapacity(rowsPerChunk)
+            ends.reserveCapacity(rowsPerChunk)
+            bytes.reserveCapacity(expectedBytes)
+        }
+        func finishChunk() -> EventChunk {
+            EventChunk(firstRow: rowCount - seqNums.count, seqNums: seqNums, times: times, ends: ends, bytes: bytes)
+        }
+        startChunk(expectedBytes: 0)
         while true {
             code = sqlite3_step(statement)
             if code == SQLITE_DONE { break }
@@ -36,73 +53,77 @@ enum EventTableLoader {
                 bytes.append(contentsOf: UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(statement, 2))))
             }
             ends.append(bytes.count)
-        }
-
-        let rowCount = seqNums.count
-        let chunkCount = max(1, min(ProcessInfo.processInfo.activeProcessorCount, rowCount / rowsPerChunk))
-        let parsers = (0..<chunkCount).map { c in
-            ChunkParser(rows: rowCount * c / chunkCount..<rowCount * (c + 1) / chunkCount, stream: stream)
-        }
-        bytes.withUnsafeBufferPointer { bytes in
-            ends.withUnsafeBufferPointer { ends in
-                seqNums.withUnsafeBufferPointer { seqNums in
-                    let input = ChunkInput(bytes: bytes, ends: ends, seqNums: seqNums)
-                    if chunkCount == 1 {
-                        parsers[0].parse(input)
-                    } else {
-                        DispatchQueue.concurrentPerform(iterations: chunkCount) { parsers[$0].parse(input) }
-                    }
-                }
+            rowCount += 1
+            if seqNums.count == rowsPerChunk {
+                let full = finishChunk()
+                chunks.append(full)
+                DispatchQueue.global().async(group: group) { full.parse(stream: stream) }
+                startChunk(expectedBytes: bytes.count + bytes.count / 8 + 1)
             }
         }
-        bytes = []  // the text is no longer needed; free it before the columns are built
-        if let failure = parsers.lazy.compactMap(\.failure).first { throw failure }
-        return EventTable(stream: stream, seqNums: seqNums, times: times, fields: merge(parsers, rowCount: rowCount))
+        if !seqNums.isEmpty || chunks.isEmpty {
+            let last = finishChunk()
+            chunks.append(last)
+            last.parse(stream: stream)
+        }
+        group.wait()
+        if let failure = chunks.lazy.compactMap(\.failure).first { throw failure }
+
+        var allSeqNums: [Int64] = []
+        var allTimes: [Double] = []
+        allSeqNums.reserveCapacity(rowCount)
+        allTimes.reserveCapacity(rowCount)
+        for chunk in chunks {
+            allSeqNums += chunk.seqNums
+            allTimes += chunk.times
+        }
+        return EventTable(stream: stream, seqNums: allSeqNums, times: allTimes, fields: merge(chunks, rowCount: rowCount))
     }
 
     /// Joins the chunks' fields into columns, in first-seen order (chunk order, then each
     /// chunk's own order, which is the order over all rows).
-    static func merge(_ parsers: [ChunkParser], rowCount: Int) -> [EventColumn] {
+    static func merge(_ chunks: [EventChunk], rowCount: Int) -> [EventColumn] {
         var names: [String] = []
-        var parts: [String: [(parser: ChunkParser, field: FieldBuilder)]] = [:]
-        for parser in parsers {
-            for field in parser.fields {
-                if parts[field.name] == nil { names.append(field.name) }
-                parts[field.name, default: []].append((parser, field))
+        var parts: [String: [(chunk: EventChunk, field: Int)]] = [:]
+        for chunk in chunks {
+            for (f, name) in chunk.parser.names.enumerated() {
+                if parts[name] == nil { names.append(name) }
+                parts[name, default: []].append((chunk, f))
             }
         }
         let reserved: Set<String> = ["seq_num", "time"]
         var taken = Set(names).union(reserved)
         return names.map { name in
-            let pieces = parts[name]!
             var columnName = name
             if reserved.contains(name) {
                 repeat { columnName = "data." + columnName } while taken.contains(columnName)
                 taken.insert(columnName)
             }
-            return column(named: columnName, pieces: pieces, rowCount: rowCount)
+            return column(named: columnName, pieces: parts[name]!, rowCount: rowCount)
         }
     }
 
-    static func column(named name: String, pieces: [(parser: ChunkParser, field: FieldBuilder)], rowCount: Int) -> EventColumn {
-        let kinds = pieces.reduce(0 as UInt8) { $0 | $1.field.kinds }
-        let allPresent = pieces.reduce(0) { $0 + $1.field.presentCount } == rowCount
+    static func column(named name: String, pieces: [(chunk: EventChunk, field: Int)], rowCount: Int) -> EventColumn {
+        let kinds = pieces.reduce(0 as UInt8) { $0 | $1.chunk.parser.kinds[$1.field] }
+        let allPresent = pieces.reduce(0) { $0 + $1.chunk.parser.presentCounts[$1.field] } == rowCount
         var present: [Bool]?
         if !allPresent {
             var flags = [Bool](repeating: false, count: rowCount)
-            for (parser, field) in pieces {
-                for r in 0..<parser.rows.count where field.tags[r] != Tag.missing { flags[parser.rows.lowerBound + r] = true }
+            for (chunk, f) in pieces {
+                let tags = chunk.parser.tags[f]
+                for r in 0..<chunk.rowCount where tags[r] != Tag.missing { flags[chunk.firstRow + r] = true }
             }
             present = flags
         }
 
         /// Fills a column of `rowCount` values: `fallback` where a chunk lacks the field or a row is missing.
-        func fill<T>(_ fallback: T, _ value: (FieldBuilder, Int) -> T) -> [T] {
+        func fill<T>(_ fallback: T, _ value: (ChunkParser, Int, Int) -> T) -> [T] {
             var values = [T](repeating: fallback, count: rowCount)
             values.withUnsafeMutableBufferPointer { out in
-                for (parser, field) in pieces {
-                    let base = parser.rows.lowerBound
-                    for r in 0..<parser.rows.count where field.tags[r] != Tag.missing { out[base + r] = value(field, r) }
+                for (chunk, f) in pieces {
+                    let parser = chunk.parser
+                    let tags = parser.tags[f]
+                    for r in 0..<chunk.rowCount where tags[r] != Tag.missing { out[chunk.firstRow + r] = value(parser, f, r) }
                 }
             }
             return values
@@ -111,26 +132,71 @@ enum EventTableLoader {
         let storage: EventColumn.Storage
         switch kinds {
         case Tag.int:
-            storage = .int64(fill(0) { Int64(bitPattern: $0.bits[$1]) })
+            storage = .int64(fill(0) { p, f, r in Int64(bitPattern: p.bits[f][r]) })
         case Tag.missing, Tag.double, Tag.int | Tag.double:
-            storage = .double(fill(.nan) { field, r in
-                field.tags[r] == Tag.int ? Double(Int64(bitPattern: field.bits[r])) : Double(bitPattern: field.bits[r])
+            storage = .double(fill(.nan) { p, f, r in
+                p.tags[f][r] == Tag.int ? Double(Int64(bitPattern: p.bits[f][r])) : Double(bitPattern: p.bits[f][r])
             })
         case Tag.bool:
-            storage = .bool(fill(false) { $0.bits[$1] != 0 })
+            storage = .bool(fill(false) { p, f, r in p.bits[f][r] != 0 })
         default:  // strings, or a mix no other type holds: JSON text
-            storage = .string(fill("") { $0.text(at: $1) })
+            storage = .string(fill("") { p, f, r in p.text(field: f, row: r) })
         }
         return EventColumn(name: name, storage: storage, present: present)
     }
 }
 
-/// The text and row boundaries shared, read-only, by the chunk parsers.
-struct ChunkInput: @unchecked Sendable {
-    let bytes: UnsafeBufferPointer<UInt8>
-    /// `ends[r]` is where row r's JSON ends in `bytes` (it starts where row r-1's ends).
-    let ends: UnsafeBufferPointer<Int>
-    let seqNums: UnsafeBufferPointer<Int64>
+/// Up to ``EventTableLoader/rowsPerChunk`` consecutive events: their text as read from
+/// SQLite, then the parsed cells.
+///
+/// Unchecked Sendable: the reading thread fills a chunk, then exactly one thread parses it,
+/// and the reading thread reads the result only after waiting for that parse to finish.
+final class EventChunk: @unchecked Sendable {
+    let firstRow: Int
+    let seqNums: [Int64]
+    let times: [Double]
+    private var ends: [Int]
+    private var bytes: [UInt8]
+    private(set) var parser = ChunkParser(rowCount: 0)
+    private(set) var failure: CatalogError?
+
+    init(firstRow: Int, seqNums: [Int64], times: [Double], ends: [Int], bytes: [UInt8]) {
+        self.firstRow = firstRow
+        self.seqNums = seqNums
+        self.times = times
+        self.ends = ends
+        self.bytes = bytes
+    }
+
+    deinit { parser.deallocate() }
+
+    var rowCount: Int { seqNums.count }
+
+    func parse(stream: String) {
+        // A local copy: mutating a class's stored property row by row would check exclusivity each time.
+        var parser = ChunkParser(rowCount: rowCount)
+        defer { self.parser = parser }
+        bytes.append(0)  // a terminator, so no scan can run past the last row
+        bytes.withUnsafeBufferPointer { bytes in
+            let base = bytes.baseAddress!
+            for row in 0..<rowCount {
+                let start = row == 0 ? 0 : ends[row - 1]
+                let text = UnsafeBufferPointer(start: base + start, count: ends[row] - start)
+                if !parser.scanFlatObject(text, row: row) {
+                    do {
+                        try parser.parseSlowly(text, row: row)
+                    } catch {
+                        failure = .malformedJSON(
+                            location: "events.data of seq_num \(seqNums[row]) in stream \(stream.debugDescription)",
+                            reason: "\(error)")
+                        return
+                    }
+                }
+            }
+        }
+        bytes = []
+        ends = []
+    }
 }
 
 /// Kinds of cell, as bits so a column's kinds combine with `|`.
@@ -144,149 +210,124 @@ enum Tag {
     static let json: UInt8 = 16
 }
 
-/// One field's cells within one chunk: a tag per row, and the value's bits (an Int64, a
-/// Double, a Bool, or an index into `strings`).
-final class FieldBuilder {
-    let name: String
-    /// The key as it appears in the JSON text, for matching without making a String.
-    let key: [UInt8]
-    let tags: UnsafeMutablePointer<UInt8>
-    let bits: UnsafeMutablePointer<UInt64>
-    var strings: [String] = []
-    var kinds: UInt8 = 0
-    var presentCount = 0
-    let rowCount: Int
-
-    init(name: String, key: [UInt8], rowCount: Int) {
-        self.name = name
-        self.key = key
-        self.rowCount = rowCount
-        tags = .allocate(capacity: max(rowCount, 1))
-        tags.initialize(repeating: Tag.missing, count: max(rowCount, 1))
-        bits = .allocate(capacity: max(rowCount, 1))
-        bits.initialize(repeating: 0, count: max(rowCount, 1))
-    }
-
-    deinit {
-        tags.deallocate()
-        bits.deallocate()
-    }
-
-    @inline(__always) func set(_ row: Int, tag: UInt8, bits value: UInt64) {
-        if tags[row] == Tag.missing, tag != Tag.missing { presentCount += 1 }
-        if tags[row] != Tag.missing, tag == Tag.missing { presentCount -= 1 }
-        tags[row] = tag
-        bits[row] = value
-        kinds |= tag
-    }
-
-    func set(_ row: Int, string: String, tag: UInt8 = Tag.string) {
-        set(row, tag: tag, bits: UInt64(strings.count))
-        strings.append(string)
-    }
-
-    func set(_ row: Int, value: JSONValue) {
-        switch value {
-        case .null: set(row, tag: Tag.missing, bits: 0)
-        case .bool(let b): set(row, tag: Tag.bool, bits: b ? 1 : 0)
-        case .int(let i): set(row, tag: Tag.int, bits: UInt64(bitPattern: i))
-        case .double(let d): set(row, tag: Tag.double, bits: d.bitPattern)
-        case .string(let s): set(row, string: s)
-        case .array, .object: set(row, string: value.jsonText, tag: Tag.json)
-        }
-    }
-
-    /// The cell as text, for columns of mixed kinds.
-    func text(at row: Int) -> String {
-        switch tags[row] {
-        case Tag.int: return String(Int64(bitPattern: bits[row]))
-        case Tag.double:
-            var out: [UInt8] = []
-            JSONWriter.writeDouble(Double(bitPattern: bits[row]), into: &out)
-            return String(decoding: out, as: UTF8.self)
-        case Tag.bool: return bits[row] != 0 ? "true" : "false"
-        default: return strings[Int(bits[row])]
-        }
-    }
-}
-
 struct NotAnObject: Error, CustomStringConvertible {
     var description: String { "event data is not a JSON object" }
 }
 
-/// Parses the rows of one chunk into ``FieldBuilder``s.
+/// Parses the rows of one chunk into per-field cells: a tag per row, and the value's bits
+/// (an Int64, a Double, a Bool, or an index into the field's strings).
 ///
-/// Unchecked Sendable: each parser, and the builders it makes, is used by one thread at a
-/// time (its chunk's worker, then the merging thread after the workers have finished).
-final class ChunkParser: @unchecked Sendable {
-    let rows: Range<Int>
-    let stream: String
-    var fields: [FieldBuilder] = []
+/// Per-field state lives in parallel arrays of plain values, not in objects, so the hot
+/// loop does no reference counting or dynamic exclusivity checks.
+struct ChunkParser {
+    let rowCount: Int
+    var names: [String] = []
+    var keys: [UnsafeBufferPointer<UInt8>] = []
+    var tags: [UnsafeMutablePointer<UInt8>] = []
+    var bits: [UnsafeMutablePointer<UInt64>] = []
+    var kinds: [UInt8] = []
+    var presentCounts: [Int] = []
+    var strings: [[String]] = []
     var fieldIndex: [String: Int] = [:]
     /// The field at each key position of the previous row: writers repeat the same keys in
     /// the same order, so the key at position k is most likely that row's k-th key again.
     var lastOrder: [Int] = []
-    var failure: Error?
 
-    init(rows: Range<Int>, stream: String) {
-        self.rows = rows
-        self.stream = stream
+    init(rowCount: Int) { self.rowCount = rowCount }
+
+    /// Frees the cells; called once, by the chunk that owns them.
+    func deallocate() {
+        for k in keys { k.deallocate() }
+        for t in tags { t.deallocate() }
+        for b in bits { b.deallocate() }
     }
 
-    func parse(_ input: ChunkInput) {
-        for row in rows {
-            let start = row == 0 ? 0 : input.ends[row - 1]
-            // No base address only when every row is empty.
-            let text = UnsafeBufferPointer(start: input.bytes.baseAddress.map { $0 + start }, count: input.ends[row] - start)
-            let local = row - rows.lowerBound
-            if !scanFlatObject(text, row: local) {
-                do {
-                    try parseSlowly(text, row: local)
-                } catch {
-                    failure = CatalogError.malformedJSON(
-                        location: "events.data of seq_num \(input.seqNums[row]) in stream \(stream.debugDescription)",
-                        reason: "\(error)")
-                    return
-                }
-            }
+    mutating func field(named name: String, key: UnsafeBufferPointer<UInt8>) -> Int {
+        if let f = fieldIndex[name] { return f }
+        let stored = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: key.count)
+        _ = stored.initialize(from: key)
+        keys.append(UnsafeBufferPointer(stored))
+        let t = UnsafeMutablePointer<UInt8>.allocate(capacity: max(rowCount, 1))
+        t.initialize(repeating: Tag.missing, count: max(rowCount, 1))
+        let b = UnsafeMutablePointer<UInt64>.allocate(capacity: max(rowCount, 1))
+        b.initialize(repeating: 0, count: max(rowCount, 1))
+        names.append(name)
+        tags.append(t)
+        bits.append(b)
+        kinds.append(0)
+        presentCounts.append(0)
+        strings.append([])
+        fieldIndex[name] = names.count - 1
+        return names.count - 1
+    }
+
+    @inline(__always) mutating func set(_ f: Int, _ row: Int, tag: UInt8, bits value: UInt64) {
+        let t = tags[f]
+        if t[row] == Tag.missing {
+            if tag != Tag.missing { presentCounts[f] += 1 }
+        } else if tag == Tag.missing {
+            presentCounts[f] -= 1
+        }
+        t[row] = tag
+        bits[f][row] = value
+        kinds[f] |= tag
+    }
+
+    mutating func set(_ f: Int, _ row: Int, string: String, tag: UInt8 = Tag.string) {
+        set(f, row, tag: tag, bits: UInt64(strings[f].count))
+        strings[f].append(string)
+    }
+
+    mutating func set(_ f: Int, _ row: Int, value: JSONValue) {
+        switch value {
+        case .null: set(f, row, tag: Tag.missing, bits: 0)
+        case .bool(let b): set(f, row, tag: Tag.bool, bits: b ? 1 : 0)
+        case .int(let i): set(f, row, tag: Tag.int, bits: UInt64(bitPattern: i))
+        case .double(let d): set(f, row, tag: Tag.double, bits: d.bitPattern)
+        case .string(let s): set(f, row, string: s)
+        case .array, .object: set(f, row, string: value.jsonText, tag: Tag.json)
         }
     }
 
-    func field(named name: String, key: [UInt8]) -> Int {
-        if let k = fieldIndex[name] { return k }
-        fields.append(FieldBuilder(name: name, key: key, rowCount: rows.count))
-        fieldIndex[name] = fields.count - 1
-        return fields.count - 1
+    /// The cell as text, for columns of mixed kinds.
+    func text(field f: Int, row: Int) -> String {
+        let value = bits[f][row]
+        switch tags[f][row] {
+        case Tag.int: return String(Int64(bitPattern: value))
+        case Tag.double:
+            var out: [UInt8] = []
+            JSONWriter.writeDouble(Double(bitPattern: value), into: &out)
+            return String(decoding: out, as: UTF8.self)
+        case Tag.bool: return value != 0 ? "true" : "false"
+        default: return strings[f][Int(value)]
+        }
     }
 
     /// The full parser, for rows the fast scanner declined.
-    func parseSlowly(_ text: UnsafeBufferPointer<UInt8>, row: Int) throws {
+    mutating func parseSlowly(_ text: UnsafeBufferPointer<UInt8>, row: Int) throws {
         if text.isEmpty { return }  // a lenient writer's NULL data: no fields
-        guard case .object(let object) = try JSONValue(parsingUTF8: text) else {
-            throw NotAnObject()
-        }
+        guard case .object(let object) = try JSONValue(parsingUTF8: text) else { throw NotAnObject() }
         for (name, value) in object {
-            fields[field(named: name, key: Array(name.utf8))].set(row, value: value)
+            var utf8 = name
+            let f = utf8.withUTF8 { field(named: name, key: $0) }
+            set(f, row, value: value)
         }
     }
 
     /// The fast path: a flat object of numbers, unescaped strings, bools and nulls.
     /// Returns false, having maybe set some cells of `row`, when the text needs the full parser
     /// (which then sets every cell of the row again).
-    func scanFlatObject(_ text: UnsafeBufferPointer<UInt8>, row: Int) -> Bool {
+    mutating func scanFlatObject(_ text: UnsafeBufferPointer<UInt8>, row: Int) -> Bool {
         guard let p = text.baseAddress else { return false }
         let n = text.count
         var i = 0
-        @inline(__always) func skipSpace() {
-            while i < n, p[i] == 0x20 || p[i] == 0x0A || p[i] == 0x09 || p[i] == 0x0D { i += 1 }
-        }
-        skipSpace()
+        Self.skipSpace(p, n, &i)
         guard i < n, p[i] == UInt8(ascii: "{") else { return false }
         i += 1
-        skipSpace()
+        Self.skipSpace(p, n, &i)
         if i < n, p[i] == UInt8(ascii: "}") {
             i += 1
-            skipSpace()
+            Self.skipSpace(p, n, &i)
             return i == n
         }
         var position = 0
@@ -300,17 +341,15 @@ final class ChunkParser: @unchecked Sendable {
                 i += 1
             }
             guard i < n else { return false }
-            let keyLength = i - keyStart
+            let f = fieldAt(position: position, key: UnsafeBufferPointer(start: p + keyStart, count: i - keyStart))
             i += 1
-            let f = fieldAt(position: position, key: p + keyStart, length: keyLength)
             position += 1
-            skipSpace()
+            Self.skipSpace(p, n, &i)
             guard i < n, p[i] == UInt8(ascii: ":") else { return false }
             i += 1
-            skipSpace()
+            Self.skipSpace(p, n, &i)
             guard i < n else { return false }
             // Value.
-            let field = fields[f]
             switch p[i] {
             case UInt8(ascii: "\""):
                 i += 1
@@ -320,65 +359,72 @@ final class ChunkParser: @unchecked Sendable {
                     i += 1
                 }
                 guard i < n else { return false }
-                field.set(row, string: String(decoding: UnsafeBufferPointer(start: p + start, count: i - start), as: UTF8.self))
+                set(f, row, string: String(decoding: UnsafeBufferPointer(start: p + start, count: i - start), as: UTF8.self))
                 i += 1
             case UInt8(ascii: "t"):
-                guard matches(p, n, &i, "true") else { return false }
-                field.set(row, tag: Tag.bool, bits: 1)
+                guard Self.matches(p, n, &i, "true") else { return false }
+                set(f, row, tag: Tag.bool, bits: 1)
             case UInt8(ascii: "f"):
-                guard matches(p, n, &i, "false") else { return false }
-                field.set(row, tag: Tag.bool, bits: 0)
+                guard Self.matches(p, n, &i, "false") else { return false }
+                set(f, row, tag: Tag.bool, bits: 0)
             case UInt8(ascii: "n"):
-                guard matches(p, n, &i, "null") else { return false }
-                field.set(row, tag: Tag.missing, bits: 0)
+                guard Self.matches(p, n, &i, "null") else { return false }
+                set(f, row, tag: Tag.missing, bits: 0)
             case UInt8(ascii: "N"):
-                guard matches(p, n, &i, "NaN") else { return false }
-                field.set(row, tag: Tag.double, bits: Double.nan.bitPattern)
+                guard Self.matches(p, n, &i, "NaN") else { return false }
+                set(f, row, tag: Tag.double, bits: Double.nan.bitPattern)
             case UInt8(ascii: "I"):
-                guard matches(p, n, &i, "Infinity") else { return false }
-                field.set(row, tag: Tag.double, bits: Double.infinity.bitPattern)
+                guard Self.matches(p, n, &i, "Infinity") else { return false }
+                set(f, row, tag: Tag.double, bits: Double.infinity.bitPattern)
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 if p[i] == UInt8(ascii: "-"), i + 1 < n, p[i + 1] == UInt8(ascii: "I") {
                     i += 1
-                    guard matches(p, n, &i, "Infinity") else { return false }
-                    field.set(row, tag: Tag.double, bits: (-Double.infinity).bitPattern)
+                    guard Self.matches(p, n, &i, "Infinity") else { return false }
+                    set(f, row, tag: Tag.double, bits: (-Double.infinity).bitPattern)
                 } else {
-                    guard let (tag, bits) = scanNumber(p, n, &i) else { return false }
-                    field.set(row, tag: tag, bits: bits)
+                    guard let (tag, value) = Self.scanNumber(p, n, &i) else { return false }
+                    set(f, row, tag: tag, bits: value)
                 }
             default:
                 return false  // nested value or invalid text
             }
-            skipSpace()
+            Self.skipSpace(p, n, &i)
             guard i < n else { return false }
             if p[i] == UInt8(ascii: ",") {
                 i += 1
-                skipSpace()
+                Self.skipSpace(p, n, &i)
                 continue
             }
             guard p[i] == UInt8(ascii: "}") else { return false }
             i += 1
-            skipSpace()
+            Self.skipSpace(p, n, &i)
             return i == n
         }
     }
 
     /// The field whose key is these bytes, trying the previous row's key at this position first.
-    @inline(__always) func fieldAt(position: Int, key: UnsafePointer<UInt8>, length: Int) -> Int {
+    @inline(__always) mutating func fieldAt(position: Int, key: UnsafeBufferPointer<UInt8>) -> Int {
         if position < lastOrder.count {
             let guess = lastOrder[position]
-            let known = fields[guess].key
-            if known.count == length, known.withUnsafeBufferPointer({ memcmp($0.baseAddress!, key, length) == 0 }) {
-                return guess
+            let known = keys[guess]
+            if known.count == key.count {
+                var k = 0
+                while k < key.count, known[k] == key[k] { k += 1 }
+                if k == key.count { return guess }
             }
         }
-        let bytes = Array(UnsafeBufferPointer(start: key, count: length))
-        let f = field(named: String(decoding: bytes, as: UTF8.self), key: bytes)
+        let f = field(named: String(decoding: key, as: UTF8.self), key: key)
         if position < lastOrder.count { lastOrder[position] = f } else { lastOrder.append(f) }
         return f
     }
 
-    @inline(__always) func matches(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int, _ word: StaticString) -> Bool {
+    // Static, not nested: a nested function capturing the cursor would put it in a box with
+    // dynamic exclusivity checks on every access.
+    @inline(__always) static func skipSpace(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) {
+        while i < n, p[i] == 0x20 || p[i] == 0x0A || p[i] == 0x09 || p[i] == 0x0D { i += 1 }
+    }
+
+    @inline(__always) static func matches(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int, _ word: StaticString) -> Bool {
         let length = word.utf8CodeUnitCount
         guard i + length <= n, memcmp(p + i, word.utf8Start, length) == 0 else { return false }
         i += length
@@ -392,7 +438,7 @@ final class ChunkParser: @unchecked Sendable {
     /// with a power of ten up to 10^22 are converted here, exactly (Clinger's fast path: one
     /// correctly rounded multiply or divide of exact operands); others go to the standard
     /// library's correctly rounded conversion.
-    @inline(__always) func scanNumber(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) -> (UInt8, UInt64)? {
+    @inline(__always) static func scanNumber(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) -> (UInt8, UInt64)? {
         let start = i
         let negative = p[i] == UInt8(ascii: "-")
         if negative { i += 1 }
@@ -451,7 +497,7 @@ final class ChunkParser: @unchecked Sendable {
         }
         if digits <= 19, mantissa <= 1 << 53, exponent >= -22, exponent <= 22 {
             var value = Double(mantissa)
-            value = exponent < 0 ? value / Self.powersOfTen[-exponent] : value * Self.powersOfTen[exponent]
+            value = exponent < 0 ? value / powersOfTen[-exponent] : value * powersOfTen[exponent]
             return (Tag.double, (negative ? -value : value).bitPattern)
         }
         let text = String(decoding: UnsafeBufferPointer(start: p + start, count: i - start), as: UTF8.self)
