@@ -40,7 +40,7 @@ enum SVGWriter {
             let anchorName = anchor == .start ? "start" : anchor == .middle ? "middle" : "end"
             let rotate = vertical ? " transform=\"rotate(-90 \(x) \(y))\"" : ""
             return "<text x=\"\(x)\" y=\"\(y)\" font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\" "
-                + "font-size=\"\(10 * scale)\" text-anchor=\"\(anchorName)\" fill=\"\(color.hex)\"\(rotate)>\(escape(text))</text>"
+                + "font-size=\"\(10 * scale)\" text-anchor=\"\(anchorName)\" xml:space=\"preserve\" fill=\"\(color.hex)\"\(rotate)>\(escape(text))</text>"
         }
     }
 
