@@ -157,6 +157,19 @@ struct CatalogInteropTests {
         #expect(r2.imageField("diff")?.frameCount == 3)
         #expect(r2.imageField("diff")?.dtype == "float32")
         #expect(try r2.table().int64s("exposure") == [1, 1, 1, 1])
+
+        // Frames: frame 2 was all zero, so zarr-python stored no chunk for it.
+        let frames = try r2.images(field: "ccd")
+        #expect(frames.shape == [4, 6, 5])
+        let stack = try frames.frames(0..<4, as: UInt16.self)
+        let sums = (0..<4).map { JSONValue.int(Int64(stack[$0].reduce(0) { $0 + Int($1) })) }
+        #expect(JSONValue.array(sums) == out["ccd_sums"])
+        #expect(stack[2].allSatisfy { $0 == 0 })
+        #expect(try frames.frame(1, as: UInt16.self)[2, 3] == UInt16(13 * 2 + 1))
+        let diff = try r2.images(field: "diff").frames(0..<3, as: Float.self)
+        #expect(diff[1][diff[1].startIndex + 2 * 5 + 3].isNaN)
+        #expect(diff.pixels.filter(\.isNaN).count == 1)
+        #expect(diff[0].allSatisfy { $0 == 1.5 })
     }
 
     @Test func pythonReadsWhatRunWriterWrote() throws {
@@ -171,7 +184,12 @@ struct CatalogInteropTests {
                                         "shutter": .string(i % 2 == 0 ? "open" : "closed"), "ok": .bool(i != 1)]
                 if i == 3 { data["I0"] = .double(.nan) }
                 if i == 4 { data["sample_current"] = .double(-.infinity) }
-                try w.writeEvent(data, timestamps: ["Energy": 1.7e9 + Double(i)])
+                let event = try w.writeEvent(data, timestamps: ["Energy": 1.7e9 + Double(i)])
+                // uint16 frames, frame 1 all zero; float32 frames with a NaN.
+                let pixels = (0..<12).map { i == 1 ? 0 : UInt16(100 * i + $0) }
+                try w.writeImage(eventUID: event, field: "ccd", frame: Frame(rows: 3, columns: 4, pixels: pixels))
+                let floats = (0..<12).map { $0 == i ? Float.nan : Float($0) * 0.5 }
+                try w.writeImage(eventUID: event, field: "diff", frame: Frame(rows: 3, columns: 4, pixels: floats))
             }
         }
         let out = try runPython(#"""
@@ -194,6 +212,22 @@ struct CatalogInteropTests {
             assert data[4]["sample_current"] == -math.inf and "sample_current" not in data[0]
             assert [d["ok"] for d in data] == [True, False, True, True, True]
             assert json.loads(rows[2][2]) == {"Energy": 1.7e9 + 2}
+            # Frames, located through image_refs, read with zarr-python.
+            import os, numpy as np, zarr
+            store = os.path.splitext(sys.argv[1])[0] + ".zarr"
+            refs = con.execute("SELECT field_name, zarr_group, index_in_stack, shape_x, shape_y, dtype FROM image_refs ORDER BY id").fetchall()
+            assert len(refs) == 10, refs
+            root = zarr.open_group(store, mode="r")
+            for field, group, k, sx, sy, dtype in refs:
+                a = root[group]
+                assert a.shape[1:] == (sx, sy) and str(a.dtype) == dtype, (a.shape, a.dtype)
+                frame = a[k]
+                if field == "ccd":
+                    want = np.zeros(12, np.uint16) if k == 1 else np.arange(12, dtype=np.uint16) + 100 * k
+                    assert (frame.ravel() == want).all(), (k, frame)
+                else:
+                    assert np.isnan(frame.ravel()[k]) and np.isnan(frame).sum() == 1, frame
+            assert not os.path.exists(f"{store}/{refs[2][1]}/c/1/0/0")  # the all-zero ccd frame
             print(json.dumps({"uid": run[0], "plan": run[1], "status": run[2], "n": run[3], "op": run[4], "stopped": run[6] is not None}))
             """#, [path])
         let result = try JSONValue(parsing: out)
@@ -202,5 +236,6 @@ struct CatalogInteropTests {
         let table = try Catalog(dbPath: path).run(uid).table()
         #expect(table.column("I0")?.kind == .double)
         #expect(try table.doubles("sample_current")[4] == -.infinity)
+        #expect(try Catalog(dbPath: path).run(uid).images(field: "ccd").frame(-1, as: UInt16.self).pixels == (0..<12).map { UInt16(400 + $0) })
     }
 }
