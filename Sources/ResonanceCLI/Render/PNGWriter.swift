@@ -13,7 +13,9 @@ enum PNGWriter {
     }
 
     /// A PNG file of `width` x `height` pixels, row after row, `channels` bytes per pixel.
-    static func encode(width: Int, height: Int, color: ColorType, pixels: [UInt8]) throws -> [UInt8] {
+    /// `level` is zlib's 1 (fastest) to 9 (smallest); noisy detector images gain little
+    /// from high levels but take several times longer.
+    static func encode(width: Int, height: Int, color: ColorType, pixels: [UInt8], level: Int32 = 6) throws -> [UInt8] {
         let rowBytes = width * color.channels
         precondition(pixels.count == rowBytes * height, "pixel count does not match the image size")
         // Every row starts with its filter type; 0 (None) keeps this simple, and deflate
@@ -33,18 +35,18 @@ enum PNGWriter {
         header.appendBigEndian(UInt32(height))
         header += [8, color.rawValue, 0, 0, 0]  // bit depth, color type, deflate, filter set 0, no interlace
         appendChunk("IHDR", header, to: &png)
-        appendChunk("IDAT", try deflate(raw), to: &png)
+        appendChunk("IDAT", try deflate(raw, level: level), to: &png)
         appendChunk("IEND", [], to: &png)
         return png
     }
 
     /// zlib-wrapped deflate, as IDAT wants it.
-    static func deflate(_ data: [UInt8]) throws -> [UInt8] {
+    static func deflate(_ data: [UInt8], level: Int32) throws -> [UInt8] {
         var length = compressBound(uLong(data.count))
         var out = [UInt8](repeating: 0, count: Int(length))
         let status = out.withUnsafeMutableBufferPointer { o in
             data.withUnsafeBufferPointer { i in
-                compress2(o.baseAddress, &length, i.baseAddress, uLong(i.count), 6)
+                compress2(o.baseAddress, &length, i.baseAddress, uLong(i.count), level)
             }
         }
         guard status == Z_OK else { throw RenderError("zlib compress2 failed (status \(status))") }
