@@ -17,13 +17,15 @@ struct FramesCommand: ParsableCommand {
             non-finite pixels (NaN, inf); a frame with no finite pixel has NaN min, max and mean. \
             Frames are decoded and measured on all cores.
 
-            --export DIR writes one file per frame, <field>-<index>.<format>, and adds the \
-            path to each frame's line (the "path" key with --json):
-              npy   the exact pixels, numpy.load gives the stored dtype and (rows, columns);
-              tiff  the exact pixels, baseline uncompressed grayscale TIFF, 8/16/32 bits per \
-            sample (64 for 64-bit dtypes), sample format unsigned, signed or float;
-              png   a quick look: 8-bit grayscale, log-scaled from the frame's min to max \
-            (NaN black); frames over 2048 pixels on a side are binned to fit.
+            --export DIR writes one file per frame, <field>-<index>.<format>, and adds \
+            the path to each frame's line (the "path" key with --json):
+              npy   the exact pixels; numpy.load gives the stored dtype and shape
+              tiff  the exact pixels as a baseline uncompressed grayscale TIFF:
+                    8/16/32 bits per sample (64 for 64-bit dtypes), unsigned,
+                    signed or float sample format
+              png   a quick look: 8-bit grayscale, log-scaled from the frame's
+                    min to max (NaN black); frames over 2048 pixels on a side
+                    are binned to fit
 
             Without --field the run's only image field is used; a run with several needs --field.
 
@@ -40,13 +42,13 @@ struct FramesCommand: ParsableCommand {
     @Argument(help: "The run's uid, or a unique prefix of 8+ hex digits.")
     var uid: String
 
-    @Option(help: "The detector field (needed when the run has several).")
+    @Option(help: ArgumentHelp("The detector field (needed when the run has several).", valueName: "field"))
     var field: String?
 
     @Flag(help: "Print JSON for programs instead of a table.")
     var json = false
 
-    @Option(help: "Write each frame as a file into this folder (created if needed).")
+    @Option(help: ArgumentHelp("Write each frame as a file into this folder (created if needed).", valueName: "dir"))
     var export: String?
 
     @Option(help: "Export format: npy, tiff or png (with --export).")

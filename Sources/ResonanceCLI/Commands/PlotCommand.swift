@@ -30,22 +30,22 @@ struct PlotCommand: ParsableCommand {
     @Argument(help: "The run's uid, or a unique prefix of 8+ hex digits.")
     var uid: String
 
-    @Option(help: "The column for the horizontal axis.")
+    @Option(help: ArgumentHelp("The column for the horizontal axis.", valueName: "field"))
     var x: String
 
-    @Option(help: "The column for the vertical axis.")
+    @Option(help: ArgumentHelp("The column for the vertical axis.", valueName: "field"))
     var y: String
 
-    @Option(help: "The stream the columns belong to.")
+    @Option(help: ArgumentHelp("The stream the columns belong to.", valueName: "name"))
     var stream: String = "primary"
 
-    @Option(help: "The file to write, .png or .svg (default: <uid8>-<y>.png).")
+    @Option(help: ArgumentHelp("The file to write, .png or .svg (default: <uid8>-<y>.png).", valueName: "file"))
     var output: String?
 
-    @Option(help: "Image width in pixels.")
+    @Option(help: ArgumentHelp("Image width in pixels.", valueName: "px"))
     var width: Int = 960
 
-    @Option(help: "Image height in pixels.")
+    @Option(help: ArgumentHelp("Image height in pixels.", valueName: "px"))
     var height: Int = 600
 
     enum Kind { case png, svg }

@@ -25,13 +25,13 @@ struct RunsCommand: ParsableCommand {
     @Argument(help: "The beamtime database (.db).")
     var db: String
 
-    @Option(help: "Only runs of the sample with this name.")
+    @Option(help: ArgumentHelp("Only runs of the sample with this name.", valueName: "name"))
     var sample: String?
 
-    @Option(help: "Only runs of this plan (e.g. nexafs).")
+    @Option(help: ArgumentHelp("Only runs of this plan (e.g. nexafs).", valueName: "plan"))
     var plan: String?
 
-    @Option(help: "At most this many runs (the newest).")
+    @Option(help: ArgumentHelp("At most this many runs (the newest).", valueName: "n"))
     var limit: Int?
 
     @Flag(help: "Print JSON for programs instead of a table.")
@@ -54,7 +54,8 @@ struct RunsCommand: ParsableCommand {
         }
         guard !runs.isEmpty else {
             let filters = [sample.map { "sample \($0.debugDescription)" }, plan.map { "plan \($0.debugDescription)" }].compactMap { $0 }
-            Output.message(all.isEmpty ? "\(db): no runs yet" : "no runs match " + filters.joined(separator: " and "))
+            Output.message(all.isEmpty ? "\(db): no runs yet"
+                : filters.isEmpty ? "no runs listed (--limit 0)" : "no runs match " + filters.joined(separator: " and "))
             return
         }
         let short = RunLookup.shortUIDs(all.map(\.uid))

@@ -31,13 +31,13 @@ struct TableCommand: ParsableCommand {
     @Argument(help: "The run's uid, or a unique prefix of 8+ hex digits.")
     var uid: String
 
-    @Option(help: "The stream to export.")
+    @Option(help: ArgumentHelp("The stream to export.", valueName: "name"))
     var stream: String = "primary"
 
     @Option(help: "csv or json.")
     var format: TableWriter.Format = .csv
 
-    @Option(help: "Write to this file instead of stdout (prints the path written).")
+    @Option(help: ArgumentHelp("Write to this file instead of stdout (prints the path written).", valueName: "file"))
     var output: String?
 
     func run() throws {
