@@ -434,9 +434,10 @@ struct ChunkParser {
     /// Exact powers of ten as doubles (10^22 is the largest one a double holds exactly).
     static let powersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }
 
-    /// Scans a JSON number. Integers of up to 18 digits and floats whose digits fit in 53 bits
-    /// with a power of ten up to 10^22 are converted here, exactly (Clinger's fast path: one
-    /// correctly rounded multiply or divide of exact operands); others go to the standard
+    /// Scans a JSON number. Integers of up to 18 digits are converted here; floats of up to 19
+    /// significant digits too, correctly rounded: by Clinger's fast path when the digits fit
+    /// in 53 bits and the power of ten is at most 10^22 (one correctly rounded multiply or
+    /// divide of exact operands), else by ``EiselLemire``. Others go to the standard
     /// library's correctly rounded conversion.
     @inline(__always) static func scanNumber(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) -> (UInt8, UInt64)? {
         let start = i
@@ -495,10 +496,15 @@ struct ChunkParser {
             if let value = Int64(text) { return (Tag.int, UInt64(bitPattern: value)) }
             return Double(text).map { (Tag.double, $0.bitPattern) }
         }
-        if digits <= 19, mantissa <= 1 << 53, exponent >= -22, exponent <= 22 {
-            var value = Double(mantissa)
-            value = exponent < 0 ? value / powersOfTen[-exponent] : value * powersOfTen[exponent]
-            return (Tag.double, (negative ? -value : value).bitPattern)
+        if digits <= 19 {
+            if mantissa <= 1 << 53, exponent >= -22, exponent <= 22 {
+                var value = Double(mantissa)
+                value = exponent < 0 ? value / powersOfTen[-exponent] : value * powersOfTen[exponent]
+                return (Tag.double, (negative ? -value : value).bitPattern)
+            }
+            if let bits = EiselLemire.bits(mantissa, exponent) {
+                return (Tag.double, negative ? bits | 1 << 63 : bits)
+            }
         }
         let text = String(decoding: UnsafeBufferPointer(start: p + start, count: i - start), as: UTF8.self)
         return Double(text).map { (Tag.double, $0.bitPattern) }
