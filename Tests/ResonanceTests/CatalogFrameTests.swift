@@ -123,6 +123,13 @@ struct CatalogFrameTests {
         var raw = [UInt8](repeating: 0xFF, count: 32 * ccd.frameByteCount)
         try raw.withUnsafeMutableBytes { try ccd.read(5..<37, into: $0) }
         #expect(raw == together.pixels.withUnsafeBytes { Array($0) })
+        // Batch by batch, in order.
+        var seen: [Int] = []
+        try ccd.forEach(as: UInt16.self, batchSize: 7) { k, frame in
+            seen.append(k)
+            if k >= 5 && k < 37 { #expect(frame.pixels == Array(together[k - 5])) }
+        }
+        #expect(seen == Array(0..<40))
         #expect(throws: CatalogError.self) {
             var small = [UInt8](repeating: 0, count: 10)
             try small.withUnsafeMutableBytes { try ccd.read(0..<1, into: $0) }

@@ -10,14 +10,19 @@ struct CatalogTableTests {
     let uid = fakeUID("feed")
 
     /// A new beamtime with one open run whose "primary" stream holds these event data texts.
-    func table(_ data: [String], stream: String = "primary") throws -> EventTable {
+    func run(_ data: [String]) throws -> Run {
         let db = dir.file(UUID().uuidString + ".db")
         let b = try BeamtimeBuilder(db)
         try b.run(uid, start: 1)
         let s = try b.stream("primary", run: uid)
         try b.events(s, data)
         try b.close()
-        return try Catalog(dbPath: db).run(uid).table(stream: stream)
+        return try Catalog(dbPath: db).run(uid)
+    }
+
+    /// The table of stream `stream` of such a run.
+    func table(_ data: [String], stream: String = "primary") throws -> EventTable {
+        try run(data).table(stream: stream)
     }
 
     @Test func columnsAreSeqNumTimeThenFieldsInFirstSeenOrder() throws {
@@ -166,6 +171,54 @@ struct CatalogTableTests {
         #expect(throws: CatalogError.self) { try table([extra.last!]) }  // leading zeros are not JSON
     }
 
+    /// The scanner's own conversions (Clinger's path, Eisel-Lemire) against the standard
+    /// library's correctly rounded one, bit for bit.
+    @Test func numberScannerAgreesWithTheStandardLibraryBitForBit() throws {
+        var rng = SystemRandomNumberGenerator()
+        var texts: [String] = []
+        for _ in 0..<40_000 {
+            var d = Double(bitPattern: rng.next() as UInt64)
+            while !d.isFinite { d = Double(bitPattern: rng.next() as UInt64) }
+            texts.append(d.description)  // shortest round-trip digits, as Python's repr
+            texts.append(String(format: "%.17g", d))
+            texts.append(String(format: "%.15e", d))
+            let scaled = Double.random(in: 1e-12...1e12, using: &rng)
+            texts.append(scaled.description)
+            texts.append(String(format: "%.16g", scaled))
+            // Random digit strings with random exponents, 1 to 19 digits.
+            let digits = String(UInt64.random(in: 1...UInt64.max / 2, using: &rng)).prefix(Int.random(in: 1...19, using: &rng))
+            texts.append("\(digits)e\(Int.random(in: -130...130, using: &rng))")
+            let cut = Int.random(in: 0...digits.count, using: &rng)
+            texts.append("\(digits.prefix(cut).isEmpty ? "0" : String(digits.prefix(cut))).\(digits.dropFirst(cut).isEmpty ? "0" : String(digits.dropFirst(cut)))")
+            // Exactly halfway between two doubles above 2^53 (ties go to even).
+            let big = Double(UInt64.random(in: (1 << 53)...(1 << 63), using: &rng))
+            let mid = UInt64(big) + UInt64(big.ulp / 2)
+            texts.append("\(mid)e0")
+            texts.append("-\(mid)E+0")
+        }
+        texts += ["9007199254740993e0", "9007199254740995e0", "1e23", "8.98846567431158e307", "2.2250738585072014e-308",
+                  "4.9406564584124654e-324", "1.7976931348623157e308", "1.7976931348623159e308", "0.0", "-0.0", "1e-400"]
+        var mismatches: [String] = []
+        for text in texts {
+            var i = 0
+            var bytes = Array(text.utf8)
+            bytes.append(0)
+            let scanned = bytes.withUnsafeBufferPointer { ChunkParser.scanNumber($0.baseAddress!, text.utf8.count, &i) }
+            // Without a fraction or exponent it is an integer, as in Python (a float beyond 64 bits).
+            let isInteger = !text.contains { ".eE".contains($0) }
+            let expected: (UInt8, UInt64)
+            if isInteger, let n = Int64(text) {
+                expected = (Tag.int, UInt64(bitPattern: n))
+            } else {
+                expected = (Tag.double, try #require(Double(text), "\(text)").bitPattern)
+            }
+            if scanned?.0 != expected.0 || scanned?.1 != expected.1 || i != text.utf8.count {
+                mismatches.append(text)
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(20))")
+    }
+
     @Test func manyEventsAreParsedInChunksAndJoinedInOrder() throws {
         // More rows than one chunk holds, with a field first seen late (in the last chunk)
         // and kinds that differ between chunks.
@@ -191,6 +244,18 @@ struct CatalogTableTests {
         #expect(t.column("late")?.missingCount == n - 5)
     }
 
+    @Test func tablesAreReadFromManyThreadsAtOnce() throws {
+        // Every pool thread busy reading tables: each read must finish without a free worker.
+        let n = 2 * EventTableLoader.rowsPerChunk + 3
+        let run = try self.run((0..<n).map { #"{"i": \#($0), "x": \#(Double($0) / 8)}"# })
+        let table = try run.table()
+        let counts = Counts()
+        DispatchQueue.concurrentPerform(iterations: 2 * ProcessInfo.processInfo.activeProcessorCount + 2) { _ in
+            if let t = try? run.table(), (try? t.int64s("i")) == (try? table.int64s("i")) { counts.add() }
+        }
+        #expect(counts.value == 2 * ProcessInfo.processInfo.activeProcessorCount + 2)
+    }
+
     @Test func seqNumsContinuingAcrossStreamsAreKeptAsWritten() throws {
         // A writer that numbers events across the run instead of per stream.
         let b = try BeamtimeBuilder(db)
@@ -206,4 +271,11 @@ struct CatalogTableTests {
         #expect(try run.table(stream: "baseline").seqNums == [1, 5])
         #expect(run.numEvents == 5)
     }
+}
+
+final class Counts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }

@@ -13,7 +13,7 @@ import Zarr
 ///
 /// ```swift
 /// let ccd = try run.images(field: "ccd")
-/// print(ccd.count, ccd.shape, ccd.dtype ?? "-")        // 5 [5, 64, 64] uint16
+/// print(ccd.count, ccd.shape, ccd.dtype?.rawValue ?? "-")   // 5 [5, 64, 64] uint16
 /// let last = try ccd.frame(-1, as: UInt16.self)          // Frame<UInt16>
 /// let stack = try ccd.frames(0..<3, as: UInt16.self)     // FrameStack<UInt16>, 3 frames
 /// let block = try ccd.frames(...)                        // FrameBlock: every frame, element type from the file
@@ -110,6 +110,24 @@ public struct FrameSequence: Sendable {
             initialized = total
         }
         return FrameStack(count: range.count, rows: rows, columns: columns, pixels: pixels)
+    }
+
+    /// Calls `body` with each frame in order, decoding `batchSize` frames at a time in
+    /// parallel: memory holds one batch, however long the sequence is.
+    ///
+    /// ```swift
+    /// try ccd.forEach(as: UInt16.self) { k, frame in sums.append(frame.pixels.reduce(0) { $0 + Int($1) }) }
+    /// ```
+    public func forEach<T: FrameElement>(
+        as type: T.Type, batchSize: Int = 16, _ body: (_ index: Int, _ frame: Frame<T>) throws -> Void
+    ) throws {
+        var start = 0
+        while start < count {
+            let end = min(start + max(batchSize, 1), count)
+            let batch = try frames(start..<end, as: T.self)
+            for k in 0..<batch.count { try body(start + k, batch.frame(k)) }
+            start = end
+        }
     }
 
     /// Decodes frames in `range` into `buffer`, which must hold exactly `range.count *`
