@@ -144,6 +144,26 @@ struct FramesCommandTests {
         #expect(report == "L 5 4 0 255 True\n")
     }
 
+    /// The Python writer's reference beamtime: frames agree with expected.json.
+    @Test func pythonWrittenReferenceBeamtime() throws {
+        let ref = try copyReferenceBeamtime(to: dir)
+        let expected = try JSONValue(parsing: String(contentsOfFile: dir.file("expected.json"), encoding: .utf8))
+        let ccd = try #require(expected["runs"]?["rsoxs"]?["images"]?["ccd"])
+        let result = try resonance("frames", ref, "24b99aa4e600", "--json")  // its only image field
+        #expect(result.status == 0, "\(result.stderr)")
+        let rows = try #require(try JSONValue(parsing: result.stdout).arrayValue)
+        #expect(.array(rows.compactMap { $0["sum"] }) == ccd["frame_sums"])
+        #expect(.array(rows.compactMap { $0["min"] }) == ccd["frame_min"])
+        #expect(.array(rows.compactMap { $0["max"] }) == ccd["frame_max"])
+        #expect(rows.map { $0["seq_num"] } == [1, 2, 3, 4, 5])
+        #expect(rows.allSatisfy { $0["saturated"] == 1 && $0["dtype"] == "uint16" && $0["shape"] == [64, 64] })
+
+        let show = try resonance("show", ref, "24b99aa4e600", "--json")
+        let field = try #require(try JSONValue(parsing: show.stdout)["image_fields"]?.arrayValue?.first)
+        #expect(field["codec"] == "blosc")  // what image_refs says
+        #expect(field["zarr_codecs"] == ["bytes", "zstd"])  // what the array uses
+    }
+
     /// Every pixel type exports to .npy and .tiff files numpy reads back exactly.
     @Test func everyDTypeExports() throws {
         let path = dir.file("types.db")

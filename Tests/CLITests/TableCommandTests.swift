@@ -90,6 +90,29 @@ struct TableCommandTests {
         #expect(try JSONValue(parsing: json.stdout).arrayValue?.map { $0["ring_current"] } == [500.25, 499.75])
     }
 
+    /// The Python writer's reference beamtime: the NaN it wrote reads back through pandas.
+    @Test func pythonWrittenReferenceBeamtime() throws {
+        let ref = try copyReferenceBeamtime(to: dir)
+        let csv = dir.file("ref.csv")
+        let result = try resonance("table", ref, "79c8c2926b9445b5b49882321e35049e", "--output", csv)
+        #expect(result.status == 0, "\(result.stderr)")
+        let out = try python("""
+            import sys, json, math
+            import pandas as pd
+            spec = json.load(open(sys.argv[2]))["runs"]["nexafs"]
+            df = pd.read_csv(sys.argv[1])
+            assert list(df.columns) == spec["columns"], list(df.columns)
+            assert len(df) == spec["num_events"]
+            assert int(df["seq_num"].sum()) == spec["sums"]["seq_num"]
+            assert df["Energy"].sum() == spec["sums"]["Energy"] and df["I0"].sum() == spec["sums"]["I0"]
+            assert df["sample_current"].sum() == spec["sums"]["sample_current_nansum"]  # pandas skips NaN
+            nan = df[df["sample_current"].isna()]["seq_num"].tolist()
+            assert nan == [spec["nan_seq_num"]], nan
+            print("ok")
+            """, [csv, dir.file("expected.json")])
+        #expect(out == "ok\n")
+    }
+
     @Test func errorsNameTheValue() throws {
         let stream = try resonance("table", db, BrowseFixture.scanUID, "--stream", "dark")
         #expect(stream.status == 1)

@@ -12,6 +12,9 @@ struct ShowCommand: ParsableCommand {
             UID is the run's uid, or a prefix of at least 8 hex digits that only this run has \
             (as `resonance runs` prints it).
 
+            Image fields list the codec image_refs records and the codecs the Zarr array \
+            really uses (from its zarr.json; "unreadable" when the store cannot be opened).
+
             Examples:
               resonance show 2026-03-05.db 0193ab12cd
               resonance show 2026-03-05.db 0193ab12cd4e7a9b8c0d1e2f3a4b5c6d --json
@@ -86,11 +89,12 @@ struct ShowCommand: ParsableCommand {
             lines.append("Image fields  none")
         } else {
             lines.append("Image fields")
-            var table = TextTable(["field", "stream", "frames", "shape", "dtype", "codec", "zarr array"], rightAligned: [2])
+            var table = TextTable(["field", "stream", "frames", "shape", "dtype", "codec", "zarr codecs", "zarr array"], rightAligned: [2])
             for field in run.imageFields {
                 table.append([field.name, field.stream, String(field.frameCount),
                               "\(field.rows)x\(field.columns)\(field.hasMixedShapes ? " (mixed, smallest)" : "")",
-                              field.dtype, field.codec ?? "-", field.zarrGroup])
+                              field.dtype, field.codec ?? "-", zarrCodecs(run, field)?.joined(separator: ",") ?? "unreadable",
+                              field.zarrGroup])
             }
             lines += indent(table.render(), "  ")
         }
@@ -113,6 +117,12 @@ struct ShowCommand: ParsableCommand {
         var table = TextTable(["field", "dtype", "shape", "units", "source"] + (hasOther ? ["other"] : []))
         for row in rows { table.append(hasOther ? row : Array(row.prefix(5))) }
         return table.render()
+    }
+
+    /// The codecs the field's Zarr array really uses (its zarr.json), which image_refs'
+    /// compression_codec may not match; nil when the array cannot be opened.
+    static func zarrCodecs(_ run: Run, _ field: ImageField) -> [String]? {
+        try? run.images(field: field.name).codecs
     }
 
     /// "  key      value" lines with the values aligned.
@@ -164,6 +174,7 @@ struct ShowCommand: ParsableCommand {
                 "field": .string(field.name), "stream": .string(field.stream), "num_frames": .int(Int64(field.frameCount)),
                 "shape": [.int(Int64(field.rows)), .int(Int64(field.columns))], "mixed_shapes": .bool(field.hasMixedShapes),
                 "dtype": .string(field.dtype), "codec": field.codec.map(JSONValue.string) ?? .null,
+                "zarr_codecs": zarrCodecs(run, field).map(JSONValue.init) ?? .null,
                 "zarr_array": .string(field.zarrGroup),
             ]
         })
