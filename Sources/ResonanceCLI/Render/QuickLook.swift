@@ -3,9 +3,10 @@ import Resonance
 
 /// A log-scaled 8-bit grayscale picture of a detector frame, for a person to glance at.
 ///
-/// Each finite pixel v maps to 255 * log(1 + v - lo) / log(1 + hi - lo), lo and hi being the
-/// frame's smallest and largest finite values, so faint scattering and a bright beam both
-/// show. NaN and -inf are black, +inf white. Frames larger than ``maxSide`` on a side are
+/// Each finite pixel v maps to 255 * log(1 + v - lo) / log(1 + hi - lo), clamped, so faint
+/// scattering and a bright beam both show; lo and hi are robust percentiles of the pixels
+/// that are not saturated (see ``scaleRange(_:saturation:)``). Saturated pixels and +inf
+/// are white, NaN and -inf black. Frames larger than ``maxSide`` on a side are
 /// binned (block means) down to fit.
 enum QuickLook {
     /// The largest side of a quick-look image, in pixels.
@@ -17,29 +18,39 @@ enum QuickLook {
         var (rows, columns) = (rows, columns)
         let factor = (Swift.max(rows, columns) + maxSide - 1) / maxSide
         if factor > 1 { (values, rows, columns) = bin(values, rows: rows, columns: columns, factor: factor) }
-        var low = Double.infinity, high = -Double.infinity
-        for v in values where v.isFinite {
-            low = Swift.min(low, v)
-            high = Swift.max(high, v)
-        }
+        let (low, high) = scaleRange(values, saturation: factor == 1 ? dtype.maximum ?? .infinity : .infinity)
         let span = log1p(Swift.max(high - low, 0))
         guard span > 0 else {  // a flat frame (or nothing finite): mid grey, NaN black
-            return (columns, rows, values.map { $0.isNaN || $0 == -.infinity ? 0 : $0 == .infinity ? 255 : 128 })
+            return (columns, rows, values.map { $0.isNaN || $0 < low ? 0 : $0 > high ? 255 : 128 })
         }
         let scale = 255 / span
         let pixels: [UInt8]
         if factor == 1, dtype.maximum != nil, high - low < 1_048_576 {
             // Integer pixels over a modest range: one log per distinct value, not per pixel.
             let table = (0...Int(high - low)).map { UInt8(Swift.min(255, log1p(Double($0)) * scale + 0.5)) }
-            pixels = values.map { table[Int($0 - low)] }
+            pixels = values.map { $0 > high ? 255 : $0 < low ? 0 : table[Int($0 - low)] }
         } else {
             pixels = values.map { v -> UInt8 in
                 if v.isNaN || v == -.infinity { return 0 }
                 if v == .infinity { return 255 }
-                return UInt8(Swift.min(255, log1p(v - low) * scale + 0.5))
+                return UInt8(Swift.min(255, log1p(Swift.max(v - low, 0)) * scale + 0.5))
             }
         }
         return (columns, rows, pixels)
+    }
+
+    /// The values the grey scale runs between: the 0.1st and 99.9th percentiles of the
+    /// finite pixels below `saturation`, so a few dead, hot or saturated pixels do not wash
+    /// the picture out (they show black or white). Percentiles come from a sample of at most
+    /// 65536 evenly spaced pixels.
+    static func scaleRange(_ values: [Double], saturation: Double) -> (Double, Double) {
+        let stride = Swift.max(1, values.count / 65536)
+        var sample = Swift.stride(from: 0, to: values.count, by: stride).map { values[$0] }.filter { $0.isFinite && $0 < saturation }
+        if sample.isEmpty { sample = values.filter(\.isFinite) }  // every pixel saturated
+        guard !sample.isEmpty else { return (0, 0) }
+        sample.sort()
+        let last = sample.count - 1
+        return (sample[Int(Double(last) * 0.001)], sample[Int((Double(last) * 0.999).rounded(.up))])
     }
 
     /// The frame as a PNG file.
