@@ -105,6 +105,7 @@ public final class RunWriter: @unchecked Sendable {
             try NameRules.checkText(sample.name, kind: "sample")
             try NameRules.checkReadable(sample.extra, what: "sample extra")
             // Check the file before making the store beside it, so a refused path gains nothing.
+            try DatabaseFile.checkFolder(of: dbPath)
             if try DatabaseFile.inspect(dbPath) == .sqlite {
                 let (version, tables) = try DatabaseFile.survey(dbPath)
                 try DatabaseFile.check(path: dbPath, version: version, tables: tables, schema: BeamtimeSchema.self)
