@@ -89,9 +89,8 @@ public struct FilesystemStore: ZarrStore {
         guard fstat(fd, &info) == 0 else { throw Self.failure(path, "stat") }
         if (info.st_mode & S_IFMT) == S_IFDIR { return nil }
         let size = Int(info.st_size)
-        var bytes = [UInt8](repeating: 0, count: size)
-        var done = 0
-        try bytes.withUnsafeMutableBytes { buffer in
+        return try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var done = 0
             while done < size {
                 let n = read(fd, buffer.baseAddress! + done, size - done)
                 if n < 0 {
@@ -101,9 +100,8 @@ public struct FilesystemStore: ZarrStore {
                 if n == 0 { break }  // the file shrank while we read it
                 done += n
             }
+            initialized = done
         }
-        if done < size { bytes.removeSubrange(done...) }
-        return bytes
     }
 
     // MARK: Writing
