@@ -55,6 +55,7 @@ public struct FilesystemStore: ZarrStore {
         try self.init(root: url.path, create: create, durability: durability)
     }
 
+    /// The file path of `key`.
     public func describe(_ key: String) -> String { key.isEmpty ? root : root + "/" + key }
 
     /// The file path of `key`, refusing keys that could leave the root.
@@ -77,6 +78,7 @@ public struct FilesystemStore: ZarrStore {
 
     // MARK: Reading
 
+    /// The contents of the file for `key`; nil when there is no such file.
     public func get(_ key: String) throws -> [UInt8]? {
         let path = try filePath(key)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -106,6 +108,8 @@ public struct FilesystemStore: ZarrStore {
 
     // MARK: Writing
 
+    /// Writes `<folder>/.<name>.<random>.tmp`, optionally fsyncs it, renames it over the
+    /// file for `key` and (with fsync) syncs the folder. Missing folders are created.
     public func set(_ key: String, _ bytes: [UInt8]) throws {
         let path = try filePath(key)
         let slash = path.lastIndex(of: "/")!
@@ -148,6 +152,7 @@ public struct FilesystemStore: ZarrStore {
         if durable { try Self.syncDirectory(folder) }
     }
 
+    /// Unlinks the file for `key` if it exists.
     public func delete(_ key: String) throws {
         let path = try filePath(key)
         if unlink(path) != 0 && errno != ENOENT && errno != ENOTDIR {
@@ -158,6 +163,8 @@ public struct FilesystemStore: ZarrStore {
         }
     }
 
+    /// Removes the folder for `prefix` and everything in it (symbolic links are removed,
+    /// not followed). The store root itself is never removed.
     public func deletePrefix(_ prefix: String) throws {
         let path = try filePath(prefix)
         guard path != root else {
@@ -174,6 +181,7 @@ public struct FilesystemStore: ZarrStore {
 
     // MARK: Listing
 
+    /// Regular files and folders directly in the folder for `prefix`, sorted by name.
     public func listDirectory(_ prefix: String) throws -> (keys: [String], prefixes: [String]) {
         let path = try filePath(prefix)
         let names: [String]
@@ -195,6 +203,7 @@ public struct FilesystemStore: ZarrStore {
         return (keys, prefixes)
     }
 
+    /// Every regular file below the folder for `prefix`, relative to it, sorted.
     public func listKeys(under prefix: String) throws -> [String] {
         var result: [String] = []
         var pending = [prefix]
