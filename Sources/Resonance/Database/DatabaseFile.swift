@@ -164,12 +164,14 @@ enum DatabaseFile {
     static func check<Schema: DatabaseSchema>(
         path: String, version: Int, tables: Set<String>, schema: Schema.Type
     ) throws(DatabaseFileError) {
-        if version > schema.version {
-            throw DatabaseFileError(path: path, problem: .newerSchema(found: version, supported: schema.version))
-        }
+        // Tables first: a beamtime (version 2) opened as a master index (version 1) is
+        // another kind of file, not a newer one.
         let userTables = tables.filter { !$0.hasPrefix("sqlite_") }
         if !userTables.isEmpty, !schema.requiredTables.isSubset(of: userTables) {
             throw DatabaseFileError(path: path, problem: .foreignDatabase(tables: userTables.sorted()))
+        }
+        if version > schema.version {
+            throw DatabaseFileError(path: path, problem: .newerSchema(found: version, supported: schema.version))
         }
     }
 
