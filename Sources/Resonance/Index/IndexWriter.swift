@@ -167,8 +167,18 @@ public final class IndexWriter: @unchecked Sendable {
 
     /// Reads every run of a beamtime file with its sample's name and tags.
     static func readRuns(ofBeamtime dbPath: String) throws -> [RunEntry] {
-        // Filled in when the Catalog reader lands.
-        throw DatabaseFileError(path: dbPath, problem: .missing)
+        let catalog = try Catalog(dbPath: dbPath)
+        defer { try? catalog.close() }
+        // Writers reuse the first sample row of a name, so that row's tags are the sample's.
+        var tagsByName: [String: [String]] = [:]
+        for sample in try catalog.samples() where tagsByName[sample.name] == nil {
+            tagsByName[sample.name] = sample.tags
+        }
+        return try catalog.allRuns().map { run in
+            RunEntry(
+                uid: run.uid, planName: run.planName, sampleName: run.sampleName, timeStart: run.timeStart,
+                tags: run.sampleName.flatMap { tagsByName[$0] } ?? [])
+        }
     }
 
     static func replaceRuns(
