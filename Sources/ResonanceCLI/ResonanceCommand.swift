@@ -6,6 +6,6 @@ struct ResonanceCommand: ParsableCommand {
         commandName: "resonance",
         abstract: "Record and read X-ray beamline data (SQLite + Zarr v3 beamtimes).",
         version: "0.1.0",
-        subcommands: []
+        subcommands: [IndexCommand.self]
     )
 }
