@@ -16,7 +16,7 @@ struct IndexCommand: ParsableCommand {
               resonance index add index.db --researcher "Ada" --root /data/ada /data/ada
               resonance index search index.db --sample PS --since 2026-03-01
             """,
-        subcommands: [IndexAddCommand.self, IndexSearchCommand.self]
+        subcommands: [IndexAddCommand.self, IndexSearchCommand.self, IndexBenchCommand.self]
     )
 }
 

@@ -117,6 +117,23 @@ struct IndexBeamtimeTests {
         #expect(try dump() == before)
     }
 
+    @Test func plannerStatisticsAreTakenWhenTheIndexDoubles() throws {
+        let path = dir.file("2026-03-05.db")
+        try makeBeamtime(path)
+        let writer = IndexWriter(indexDBPath: indexPath)
+        let ada = try writer.registerResearcher(name: "Ada", rootPath: dir.path)
+        try writer.indexBeamtime(dbPath: path, researcherID: ada)
+        func counted() throws -> String? {
+            try inspect(indexPath) { try String.fetchOne($0, sql: "SELECT stat FROM sqlite_stat1 WHERE idx = 'idx_runs_index_plan_tstart'") }
+        }
+        #expect(try counted()?.hasPrefix("3 ") == true)
+        let bt = try writer.registerBeamtime(researcherID: ada, dbPath: dir.file("other.db"))
+        for k in 0..<3 { try writer.indexRun(uid: "\(k)", researcherID: ada, beamtimeID: bt, planName: "x", timeStart: 1) }
+        #expect(try counted()?.hasPrefix("3 ") == true)  // 6 runs: not yet twice as many
+        try writer.indexRun(uid: "3", researcherID: ada, beamtimeID: bt, planName: "x", timeStart: 1)
+        #expect(try counted()?.hasPrefix("7 ") == true)
+    }
+
     @Test func theReferenceBeamtimeWrittenByPythonIsIndexed() throws {
         let path = try copyReferenceBeamtime(to: dir)
         let expected = try JSONValue(parsing: String(contentsOfFile: sharedDir + "/fixtures/reference-beamtime/expected.json", encoding: .utf8))

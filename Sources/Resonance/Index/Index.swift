@@ -12,8 +12,10 @@ import GRDB
 /// ```
 ///
 /// Searches are newest first. Filters on the sample name (exact), plan, researcher and
-/// time range use indexes and stay fast at millions of runs; a substring of a sample
-/// name and a tag are checked run by run, newest first, until `limit` hits are found.
+/// time range use indexes and take under a millisecond at a million runs. A substring
+/// of a sample name and a tag are checked run by run, newest first, until `limit` hits
+/// are found: immediate when they match many recent runs, ~0.3 s at a million runs when
+/// they match none. `resonance index bench` measures them.
 public final class Index: Sendable {
     /// Path of the index file.
     public let path: String

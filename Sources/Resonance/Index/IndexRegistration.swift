@@ -55,6 +55,7 @@ extension RunWriter {
                     db, researcherID: researcherID, label: registration.label, dbPath: dbPath, timeStart: nil)
                 try IndexWriter.indexRun(db, run, researcherID: researcherID, beamtimeID: beamtimeID)
             }
+            try? IndexWriter.refreshStatistics(index)  // the run is indexed; stale statistics only slow searches
         } catch {
             throw RunIndexingError(runUID: uid, dbPath: dbPath, indexPath: registration.indexPath, underlying: error)
         }
