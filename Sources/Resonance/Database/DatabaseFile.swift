@@ -109,6 +109,15 @@ enum DatabaseFile {
     }
 
     static func classify(_ error: DatabaseError) -> DatabaseFileError.Problem {
+        // A read-only connection meeting a crashed writer's hot journal (or a WAL it cannot
+        // recover) reports only "attempt to write a readonly database": the extended code says why.
+        switch error.extendedResultCode {
+        case .SQLITE_READONLY_ROLLBACK:
+            return .needsRecovery(reason: "a hot rollback journal must be rolled back")
+        case .SQLITE_READONLY_RECOVERY, .SQLITE_READONLY_CANTINIT:
+            return .needsRecovery(reason: "the write-ahead log must be recovered")
+        default: break
+        }
         switch error.resultCode {
         case .SQLITE_NOTADB: return .notSQLite(header: "SQLite format 3")
         case .SQLITE_READONLY where error.message?.contains("recovery") == true,
@@ -169,12 +178,14 @@ enum DatabaseFile {
     static func check<Schema: DatabaseSchema>(
         path: String, version: Int, tables: Set<String>, schema: Schema.Type
     ) throws(DatabaseFileError) {
-        if version > schema.version {
-            throw DatabaseFileError(path: path, problem: .newerSchema(found: version, supported: schema.version))
-        }
+        // Tables first: a beamtime (version 2) opened as a master index (version 1) is
+        // another kind of file, not a newer one.
         let userTables = tables.filter { !$0.hasPrefix("sqlite_") }
         if !userTables.isEmpty, !schema.requiredTables.isSubset(of: userTables) {
             throw DatabaseFileError(path: path, problem: .foreignDatabase(tables: userTables.sorted()))
+        }
+        if version > schema.version {
+            throw DatabaseFileError(path: path, problem: .newerSchema(found: version, supported: schema.version))
         }
     }
 
