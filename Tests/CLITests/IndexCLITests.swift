@@ -4,7 +4,7 @@ import Testing
 
 @Suite("resonance index")
 struct IndexCLITests {
-    let dir = IndexCLITempDir()
+    let dir = TempDir()
 
     struct WrittenRun {
         var uid: String
@@ -196,12 +196,13 @@ struct IndexCLITests {
     }
 
     @Test func theReferenceBeamtimeIsIndexedAndFound() throws {
-        let folder = try dir.makeFolder("reference")
-        _ = try copyReferenceBeamtime(to: folder)
-        let expected = try JSONValue(parsing: String(contentsOfFile: indexCLISharedDir + "/fixtures/reference-beamtime/expected.json", encoding: .utf8))
+        let reference = TempDir()
+        let folder = reference.path
+        _ = try copyReferenceBeamtime(to: reference)
+        let expected = try JSONValue(parsing: String(contentsOfFile: sharedDir + "/fixtures/reference-beamtime/expected.json", encoding: .utf8))
         let runs = try #require(expected["runs"]?.objectValue)
 
-        let add = try resonance(["index", "add", "index.db", "--researcher", "Ada", "reference"], in: dir.path)
+        let add = try resonance(["index", "add", "index.db", "--researcher", "Ada", folder], in: dir.path)
         #expect(add.status == 0, "\(add.stderr)")
         #expect(add.stdout.contains("ref_beamtime: \(runs.count) runs (\(runs.count) new)"))
         for (plan, run) in runs {
