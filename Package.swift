@@ -50,18 +50,21 @@ let package = Package(
         // A writer for tests to SIGKILL (Tests/FaultWriter); not a product.
         .executableTarget(name: "ResonanceFaultWriter", dependencies: ["Resonance"], path: "Tests/FaultWriter"),
 
+        // What the test targets share: temp folders, running executables and Python, fixtures.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+
         .testTarget(name: "JSONValueTests", dependencies: ["JSONValue"]),
         .testTarget(name: "ZarrTests", dependencies: ["Zarr"], resources: [.copy("Golden")]),
         .testTarget(
             name: "ResonanceTests",
             dependencies: [
-                "Resonance", "Zarr", "JSONValue",
+                "Resonance", "Zarr", "JSONValue", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["Resonance", "JSONValue", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Resonance", "JSONValue", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

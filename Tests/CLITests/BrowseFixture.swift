@@ -81,22 +81,3 @@ enum BrowseFixture {
     }
 }
 
-/// The beamtime written by the Python writer (shared/fixtures/reference-beamtime, see
-/// SPEC.md section 5), copied into `dir` because shared/ is read-only. Returns the .db path.
-func copyReferenceBeamtime(to dir: CLITempDir) throws -> String {
-    var root = URL(fileURLWithPath: #filePath)
-    while root.path != "/" && !FileManager.default.fileExists(atPath: root.path + "/Package.swift") {
-        root.deleteLastPathComponent()
-    }
-    let source = root.deletingLastPathComponent().path + "/shared/fixtures/reference-beamtime"
-    for name in ["ref_beamtime.db", "ref_beamtime.zarr", "expected.json"] {
-        try FileManager.default.copyItem(atPath: source + "/" + name, toPath: dir.file(name))
-    }
-    // Copies keep shared/'s read-only bits.
-    for case let relative as String in FileManager.default.enumerator(atPath: dir.path)! {
-        var isDirectory: ObjCBool = false
-        _ = FileManager.default.fileExists(atPath: dir.file(relative), isDirectory: &isDirectory)
-        try FileManager.default.setAttributes([.posixPermissions: isDirectory.boolValue ? 0o755 : 0o644], ofItemAtPath: dir.file(relative))
-    }
-    return dir.file("ref_beamtime.db")
-}

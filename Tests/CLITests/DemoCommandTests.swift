@@ -6,7 +6,7 @@ import Testing
 /// written, checked independently with pandas, numpy and zarr-python.
 @Suite("resonance demo, end to end")
 struct DemoCommandTests {
-    let dir = CLITempDir()
+    let dir = TempDir()
 
     @Test func demoThenRunsTableAndFramesAgree() throws {
         let demo = try resonance("demo", "--out", dir.path, "--label", "bt", "--points", "30", "--frames", "4", "--size", "64")
@@ -23,7 +23,7 @@ struct DemoCommandTests {
 
         let csv = dir.file("nexafs.csv")
         #expect(try resonance("table", db, nexafs, "--output", csv).status == 0)
-        let table = try python("""
+        let table = try runPython("""
             import sys
             import numpy as np, pandas as pd
             df = pd.read_csv(sys.argv[1])
@@ -38,7 +38,7 @@ struct DemoCommandTests {
 
         let frames = try resonance("frames", db, rsoxs, "--json", "--export", dir.file("npy"))
         #expect(frames.status == 0, "\(frames.stderr)")
-        let check = try python("""
+        let check = try runPython("""
             import sys, json
             import numpy as np, zarr
             root, uid, report = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])

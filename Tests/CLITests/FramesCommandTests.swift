@@ -5,13 +5,13 @@ import Testing
 
 @Suite("resonance frames")
 struct FramesCommandTests {
-    let dir = CLITempDir()
+    let dir = TempDir()
     var db: String { dir.file("bt.db") }
 
     init() throws { try BrowseFixture.write(to: dir.file("bt.db")) }
 
     func frames(_ args: String...) throws -> CommandResult {
-        try run(executablePath("resonance"), ["frames", db] + args)
+        try runCommand(builtExecutable("resonance"), ["frames", db] + args)
     }
 
     @Test func integerStatisticsCountSaturatedPixels() throws {
@@ -107,7 +107,7 @@ struct FramesCommandTests {
                 #expect(paths == (0..<(field == "det" ? 3 : 2)).map { out + "/\(field)-000\($0).\(format)" })
             }
         }
-        let report = try python(ImageChecks.python + """
+        let report = try runPython(ImageChecks.python + """
 
             import sys, json, zarr
             root, uid = sys.argv[1], sys.argv[2]
@@ -134,7 +134,7 @@ struct FramesCommandTests {
         let result = try frames(BrowseFixture.imagesUID, "--field", "det", "--export", out, "--format", "png")
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains(out + "/det-0000.png"))
-        let report = try python(ImageChecks.python + """
+        let report = try runPython(ImageChecks.python + """
 
             import sys
             mode, w, h, px = read_png(sys.argv[1])
@@ -147,7 +147,7 @@ struct FramesCommandTests {
     /// The Python writer's reference beamtime: frames agree with expected.json.
     @Test func pythonWrittenReferenceBeamtime() throws {
         let ref = try copyReferenceBeamtime(to: dir)
-        let expected = try JSONValue(parsing: String(contentsOfFile: dir.file("expected.json"), encoding: .utf8))
+        let expected = try JSONValue(parsing: String(contentsOfFile: sharedDir + "/fixtures/reference-beamtime/expected.json", encoding: .utf8))
         let ccd = try #require(expected["runs"]?["rsoxs"]?["images"]?["ccd"])
         let result = try resonance("frames", ref, "24b99aa4e600", "--json")  // its only image field
         #expect(result.status == 0, "\(result.stderr)")
@@ -193,7 +193,7 @@ struct FramesCommandTests {
                 #expect(result.status == 0, "\(dtype) \(format): \(result.stderr)")
             }
         }
-        let report = try python(ImageChecks.python + """
+        let report = try runPython(ImageChecks.python + """
 
             import sys, zarr
             root, uid = sys.argv[1], sys.argv[2]

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("resonance plot")
 struct PlotCommandTests {
-    let dir = CLITempDir()
+    let dir = TempDir()
     var db: String { dir.file("bt.db") }
 
     init() throws { try BrowseFixture.write(to: dir.file("bt.db")) }
@@ -13,7 +13,7 @@ struct PlotCommandTests {
         let result = try resonance("plot", db, "0193ab12cd0000000000000000000001", "--x", "energy", "--y", "signal", in: dir.path)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "0193ab12-signal.png\n")
-        let out = try python(ImageChecks.python + """
+        let out = try runPython(ImageChecks.python + """
 
             import sys
             mode, w, h, px = read_png(sys.argv[1])
@@ -30,7 +30,7 @@ struct PlotCommandTests {
         let result = try resonance("plot", db, BrowseFixture.scanUID, "--x", "energy", "--y", "signal", "--output", svg)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == svg + "\n")
-        let out = try python("""
+        let out = try runPython("""
             import sys, json
             import xml.etree.ElementTree as ET
             root = ET.parse(sys.argv[1]).getroot()

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("resonance runs")
 struct RunsCommandTests {
-    let dir = CLITempDir()
+    let dir = TempDir()
     var db: String { dir.file("bt.db") }
 
     init() throws { try BrowseFixture.write(to: dir.file("bt.db")) }
@@ -30,7 +30,7 @@ struct RunsCommandTests {
 
     @Test func filtersAndLimit() throws {
         func uids(_ args: String...) throws -> [String?] {
-            let result = try run(executablePath("resonance"), ["runs", db, "--json"] + args)
+            let result = try runCommand(builtExecutable("resonance"), ["runs", db, "--json"] + args)
             #expect(result.status == 0, "\(result.stderr)")
             return try JSONValue(parsing: result.stdout).arrayValue?.map { $0["uid"]?.stringValue } ?? []
         }

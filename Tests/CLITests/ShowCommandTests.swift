@@ -4,7 +4,7 @@ import Testing
 
 @Suite("resonance show")
 struct ShowCommandTests {
-    let dir = CLITempDir()
+    let dir = TempDir()
     var db: String { dir.file("bt.db") }
 
     init() throws { try BrowseFixture.write(to: dir.file("bt.db")) }

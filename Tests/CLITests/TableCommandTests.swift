@@ -4,7 +4,7 @@ import Testing
 
 @Suite("resonance table")
 struct TableCommandTests {
-    let dir = CLITempDir()
+    let dir = TempDir()
     var db: String { dir.file("bt.db") }
 
     init() throws { try BrowseFixture.write(to: dir.file("bt.db")) }
@@ -30,7 +30,7 @@ struct TableCommandTests {
         let result = try resonance("table", db, BrowseFixture.scanUID, "--output", csv)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == csv + "\n")
-        let out = try python("""
+        let out = try runPython("""
             import sys, math, json
             import pandas as pd
             df = pd.read_csv(sys.argv[1])
@@ -56,7 +56,7 @@ struct TableCommandTests {
     @Test func pythonCSVModuleSeesTheQuotedStrings() throws {
         let csv = dir.file("scan.csv")
         #expect(try resonance("table", db, BrowseFixture.scanUID, "--output", csv).status == 0)
-        let out = try python("""
+        let out = try runPython("""
             import csv, sys, json
             rows = list(csv.reader(open(sys.argv[1], newline="")))
             print(json.dumps([r[5] for r in rows[1:]]))
@@ -67,7 +67,7 @@ struct TableCommandTests {
     @Test func jsonIsAnArrayOfRowObjects() throws {
         let result = try resonance("table", db, BrowseFixture.scanUID, "--format", "json")
         #expect(result.status == 0, "\(result.stderr)")
-        let out = try python("""
+        let out = try runPython("""
             import json, sys, math
             rows = json.loads(sys.argv[1])
             assert len(rows) == 6
@@ -96,7 +96,7 @@ struct TableCommandTests {
         let csv = dir.file("ref.csv")
         let result = try resonance("table", ref, "79c8c2926b9445b5b49882321e35049e", "--output", csv)
         #expect(result.status == 0, "\(result.stderr)")
-        let out = try python("""
+        let out = try runPython("""
             import sys, json, math
             import pandas as pd
             spec = json.load(open(sys.argv[2]))["runs"]["nexafs"]
@@ -109,7 +109,7 @@ struct TableCommandTests {
             nan = df[df["sample_current"].isna()]["seq_num"].tolist()
             assert nan == [spec["nan_seq_num"]], nan
             print("ok")
-            """, [csv, dir.file("expected.json")])
+            """, [csv, sharedDir + "/fixtures/reference-beamtime/expected.json"])
         #expect(out == "ok\n")
     }
 

@@ -38,6 +38,15 @@ enum DatabaseFile {
         return .sqlite
     }
 
+    /// Writers create files, never folders: a mistyped folder is an error, not a new tree.
+    static func checkFolder(of path: String) throws(DatabaseFileError) {
+        let folder = (path as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            throw DatabaseFileError(path: path, problem: .missingFolder)
+        }
+    }
+
     /// Connection settings every writer connection shares.
     static func writerConfiguration() -> Configuration {
         var config = Configuration()
@@ -125,11 +134,7 @@ enum DatabaseFile {
     static func openForWriting<Schema: DatabaseSchema>(
         _ path: String, schema: Schema.Type, configuration: Configuration = writerConfiguration()
     ) throws -> DatabaseQueue {
-        let folder = (path as NSString).deletingLastPathComponent
-        var isDirectory: ObjCBool = false
-        if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
-            throw DatabaseFileError(path: path, problem: .missingFolder)
-        }
+        try checkFolder(of: path)
         if try inspect(path) == .sqlite {
             let (version, tables) = try survey(path)
             try check(path: path, version: version, tables: tables, schema: schema)
@@ -173,12 +178,14 @@ enum DatabaseFile {
     static func check<Schema: DatabaseSchema>(
         path: String, version: Int, tables: Set<String>, schema: Schema.Type
     ) throws(DatabaseFileError) {
-        if version > schema.version {
-            throw DatabaseFileError(path: path, problem: .newerSchema(found: version, supported: schema.version))
-        }
+        // Tables first: a beamtime (version 2) opened as a master index (version 1) is
+        // another kind of file, not a newer one.
         let userTables = tables.filter { !$0.hasPrefix("sqlite_") }
         if !userTables.isEmpty, !schema.requiredTables.isSubset(of: userTables) {
             throw DatabaseFileError(path: path, problem: .foreignDatabase(tables: userTables.sorted()))
+        }
+        if version > schema.version {
+            throw DatabaseFileError(path: path, problem: .newerSchema(found: version, supported: schema.version))
         }
     }
 

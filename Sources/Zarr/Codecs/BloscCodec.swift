@@ -120,17 +120,16 @@ public struct BloscCodec: Sendable, Hashable {
             throw ZarrError.encodingFailed(
                 chunk: "", codec: "blosc", reason: "clevel \(clevel), typesize \(typesize ?? 1) or blocksize \(blocksize) out of range")
         }
-        var out = [UInt8](repeating: 0, count: input.count + Int(BLOSC_MAX_OVERHEAD))
-        let written = out.withUnsafeMutableBytes { o in
-            blosc_compress_ctx(Int32(clevel), shuffle.code, typesize ?? 1, input.count, input.baseAddress,
-                o.baseAddress, o.count, cname.rawValue, blocksize, 1)
+        let compressor = cname.rawValue
+        return try compressedBytes(capacity: input.count + Int(BLOSC_MAX_OVERHEAD)) { out in
+            let written = blosc_compress_ctx(Int32(clevel), shuffle.code, typesize ?? 1, input.count, input.baseAddress,
+                out.baseAddress, out.count, compressor, blocksize, 1)
+            guard written > 0 else {
+                throw ZarrError.encodingFailed(
+                    chunk: "", codec: "blosc", reason: "blosc_compress_ctx failed (\(written)); is \(compressor) built in?")
+            }
+            return Int(written)
         }
-        guard written > 0 else {
-            throw ZarrError.encodingFailed(
-                chunk: "", codec: "blosc", reason: "blosc_compress_ctx failed (\(written)); is \(cname.rawValue) built in?")
-        }
-        out.removeSubrange(Int(written)...)
-        return out
     }
 
     /// The decoded size the blosc header declares, after checking the header against the input.
