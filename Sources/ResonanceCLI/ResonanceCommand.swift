@@ -14,7 +14,7 @@ struct ResonanceCommand: ParsableCommand {
               resonance runs beamtime-demo/2026-03-05.db      # newest runs first
               resonance show beamtime-demo/2026-03-05.db 01a2183a
               resonance table beamtime-demo/2026-03-05.db 01a2183a --format csv
-              resonance frames beamtime-demo/2026-03-05.db 01a2183a --export out --format png
+              resonance frames bt.db 01a2183a --export frames/ --format png
               resonance check beamtime-demo/2026-03-05.db --repair
               resonance index search index.db --sample PS --since 2026-01-01
             """,
