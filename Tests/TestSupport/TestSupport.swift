@@ -38,9 +38,35 @@ public func builtExecutable(_ name: String) -> String {
     return URL(fileURLWithPath: testBinary).deletingLastPathComponent().path + "/" + name
 }
 
-/// Runs `executable` and waits for it. Output goes through files, not pipes, so nothing
+/// A started program whose output goes to files; ``wait()`` collects it.
+public final class RunningCommand {
+    public let process: Process
+    private let outPath: String
+    private let errPath: String
+
+    init(process: Process, outPath: String, errPath: String) {
+        self.process = process
+        self.outPath = outPath
+        self.errPath = errPath
+    }
+
+    /// Waits for the program to end and returns what it printed.
+    public func wait() -> CommandResult {
+        process.waitUntilExit()
+        defer {
+            try? FileManager.default.removeItem(atPath: outPath)
+            try? FileManager.default.removeItem(atPath: errPath)
+        }
+        return CommandResult(
+            status: process.terminationStatus,
+            stdout: String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self),
+            stderr: String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self))
+    }
+}
+
+/// Starts `executable` without waiting. Output goes through files, not pipes, so nothing
 /// blocks however much is printed. TZ=UTC keeps printed times machine-independent.
-public func runCommand(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> CommandResult {
+public func startCommand(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> RunningCommand {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -53,18 +79,15 @@ public func runCommand(_ executable: String, _ arguments: [String], in directory
     for path in [outPath, errPath] where !FileManager.default.createFile(atPath: path, contents: nil) {
         throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
     }
-    defer {
-        try? FileManager.default.removeItem(atPath: outPath)
-        try? FileManager.default.removeItem(atPath: errPath)
-    }
     process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
     process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
     try process.run()
-    process.waitUntilExit()
-    return CommandResult(
-        status: process.terminationStatus,
-        stdout: String(decoding: FileManager.default.contents(atPath: outPath) ?? Data(), as: UTF8.self),
-        stderr: String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self))
+    return RunningCommand(process: process, outPath: outPath, errPath: errPath)
+}
+
+/// Runs `executable` and waits for it.
+public func runCommand(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> CommandResult {
+    try startCommand(executable, arguments, in: directory).wait()
 }
 
 /// Runs the built `resonance` executable.
