@@ -63,6 +63,14 @@ enum DatabaseFile {
         return config
     }
 
+    /// An SQLite URI that opens `path` immutable: no locks, no `-shm`, no `-wal`. Only safe
+    /// when no `-wal` exists and nobody can write the file meanwhile.
+    static func immutableURI(_ path: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        return "file:" + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path) + "?immutable=1"
+    }
+
     /// Reads `user_version` and the table names without changing anything on disk.
     ///
     /// With no `-wal` beside it, the file alone is the database: it is opened immutable,
@@ -75,9 +83,7 @@ enum DatabaseFile {
         if hasWAL {
             name = path
         } else {
-            var allowed = CharacterSet.urlPathAllowed
-            allowed.remove(charactersIn: "?#%")
-            name = "file:" + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path) + "?immutable=1"
+            name = immutableURI(path)
             flags |= SQLITE_OPEN_URI
         }
         defer { sqlite3_close_v2(connection) }
@@ -210,6 +216,14 @@ enum DatabaseFile {
         do {
             return try DatabaseQueue(path: path, configuration: config)
         } catch let error as DatabaseError {
+            // A WAL-mode file on read-only media (or in a folder we cannot write) cannot get
+            // its -shm file. With no -wal beside it the main file holds everything, and a
+            // folder nobody can write has no writer: reading it immutable is safe.
+            let folder = (path as NSString).deletingLastPathComponent
+            if !FileManager.default.fileExists(atPath: path + "-wal"), access(folder.isEmpty ? "." : folder, W_OK) != 0,
+               let queue = try? DatabaseQueue(path: immutableURI(path), configuration: config) {
+                return queue
+            }
             throw DatabaseFileError(path: path, problem: classify(error))
         }
     }
