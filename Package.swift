@@ -53,8 +53,8 @@ let package = Package(
         // What the test targets share: temp folders, running executables and Python, fixtures.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
 
-        .testTarget(name: "JSONValueTests", dependencies: ["JSONValue"]),
-        .testTarget(name: "ZarrTests", dependencies: ["Zarr"], resources: [.copy("Golden")]),
+        .testTarget(name: "JSONValueTests", dependencies: ["JSONValue", "TestSupport"]),
+        .testTarget(name: "ZarrTests", dependencies: ["Zarr", "TestSupport"], resources: [.copy("Golden")]),
         .testTarget(
             name: "ResonanceTests",
             dependencies: [

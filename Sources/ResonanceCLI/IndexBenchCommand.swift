@@ -106,7 +106,7 @@ struct IndexBenchCommand: ParsableCommand {
         try writer.close()
 
         let start = Date()
-        var rng = SplitMix64(seed: 1)
+        var rng = SeededGenerator(seed: 1)
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in
             let insert = try db.makeStatement(sql: """
@@ -131,18 +131,5 @@ struct IndexBenchCommand: ParsableCommand {
         try queue.writeWithoutTransaction { try $0.execute(sql: "ANALYZE") }  // as IndexWriter does when an index doubles
         try queue.close()
         print(String(format: "built %d runs in %.1f s", runs, Date().timeIntervalSince(start)))
-    }
-}
-
-/// A small seeded generator, so every bench run builds the same index.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
