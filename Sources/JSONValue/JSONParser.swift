@@ -54,7 +54,7 @@ struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
     /// Deeper nesting is refused: the values would be written, compared and freed recursively.
-    static let maxDepth = 512
+    static let maxDepth = JSONValue.maxNestingDepth
 
     /// An array or object whose members are still being read. (A struct, not an enum, so
     /// that its members grow in place: an enum payload taken out to append to would be a

@@ -143,3 +143,31 @@ extension JSONValue {
     /// An array of strings, e.g. a sample's tags.
     public init(_ strings: [String]) { self = .array(strings.map { .string($0) }) }
 }
+
+// MARK: - Nesting
+
+extension JSONValue {
+    /// The deepest nesting the reader accepts. Writers should refuse deeper values, so
+    /// everything written can be read back (Python's own limit is about 1,000).
+    public static let maxNestingDepth = 512
+
+    /// How deeply arrays and objects nest: 0 for a scalar, 1 for `[1]` or `{"a": 1}`.
+    /// Computed without recursion, so any value can be measured.
+    public var nestingDepth: Int {
+        var deepest = 0
+        var pending: [(JSONValue, Int)] = [(self, 0)]
+        while let (value, depth) = pending.popLast() {
+            switch value {
+            case .array(let elements):
+                deepest = max(deepest, depth + 1)
+                for element in elements where !element.isScalar { pending.append((element, depth + 1)) }
+            case .object(let members):
+                deepest = max(deepest, depth + 1)
+                for element in members.values where !element.isScalar { pending.append((element, depth + 1)) }
+            default:
+                break
+            }
+        }
+        return deepest
+    }
+}

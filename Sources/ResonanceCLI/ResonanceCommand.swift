@@ -14,6 +14,6 @@ struct ResonanceCommand: ParsableCommand {
               resonance show beamtime-demo/2026-03-05.db 0193ab12
             """,
         version: "0.1.0",
-        subcommands: [DemoCommand.self, BenchCommand.self]
+        subcommands: [DemoCommand.self, CheckCommand.self, BenchCommand.self]
     )
 }

@@ -59,6 +59,13 @@ public enum ZarrFillValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The value as stored for `dataType`: a float32 fill value rounded to float precision,
+    /// as zarr-python keeps it (0.1 becomes 0.10000000149011612).
+    func normalized(for dataType: ZarrDataType) -> ZarrFillValue {
+        if dataType == .float32, case .float(let d) = self, !d.isNaN { return .float(Double(Float(d))) }
+        return self
+    }
+
     /// The value as one element of `dataType` in native byte order, or nil if it does not fit.
     func elementBytes(for dataType: ZarrDataType) -> [UInt8]? {
         func bytes<T: FixedWidthInteger>(_ v: T) -> [UInt8] {

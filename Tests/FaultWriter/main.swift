@@ -5,6 +5,8 @@
 //   ResonanceFaultWriter DB closing [INTERVAL]   runs of 50 events, closed over and over: "C <uid>"
 //   ResonanceFaultWriter DB frames [INTERVAL]    an event and a 256x256 uint16 frame each: "F <seq>"
 //                                                 pixel i of frame seq = (seq * 31 + i) % 65536
+//   ResonanceFaultWriter DB mixed [INTERVAL]     runs of events and frames, closed over and over,
+//                                                 reporting "E <seq> <uid>", "F <seq>", "C <uid>"
 import Foundation
 import Resonance
 
@@ -22,7 +24,7 @@ func fail(_ message: String) -> Never {
 
 let args = CommandLine.arguments
 guard args.count >= 3 else {
-    fail("usage: ResonanceFaultWriter DB events|closing|frames [INTERVAL]")
+    fail("usage: ResonanceFaultWriter DB events|closing|frames|mixed [INTERVAL]")
 }
 let interval = args.count > 3 ? Double(args[3]) ?? 1.0 : 1.0
 let writer = RunWriter(dbPath: args[1], sample: SampleMetadata(name: "fault-sample"),
@@ -56,6 +58,26 @@ do {
             }
             try writer.writeImage(eventUID: event, field: "ccd", frame: frame)
             report("F \(seq)")
+        }
+    case "mixed":
+        while true {
+            let run = try writer.openRun("fault_mixed")
+            try writer.openStream("primary")
+            try writer.openStream("baseline")
+            for seq in 1...40 {
+                let event = try writer.writeEvent(["seq": .int(Int64(seq))], stream: "primary")
+                report("E \(seq) \(event)")
+                if seq % 4 == 0 {
+                    let frame = Frame<UInt16>(rows: 128, columns: 96) { pixels in
+                        for i in pixels.indices { pixels[i] = UInt16((seq * 31 + i) % 65536) }
+                    }
+                    try writer.writeImage(eventUID: event, field: "ccd", frame: frame)
+                    report("F \(seq)")
+                }
+                if seq % 10 == 0 { try writer.writeEvent(["ring": 500.0], stream: "baseline") }
+            }
+            try writer.closeRun()
+            report("C \(run)")
         }
     case "closing":
         while true {

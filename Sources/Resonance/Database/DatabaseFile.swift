@@ -100,6 +100,15 @@ enum DatabaseFile {
     }
 
     static func classify(_ error: DatabaseError) -> DatabaseFileError.Problem {
+        // A read-only connection meeting a crashed writer's hot journal (or a WAL it cannot
+        // recover) reports only "attempt to write a readonly database": the extended code says why.
+        switch error.extendedResultCode {
+        case .SQLITE_READONLY_ROLLBACK:
+            return .needsRecovery(reason: "a hot rollback journal must be rolled back")
+        case .SQLITE_READONLY_RECOVERY, .SQLITE_READONLY_CANTINIT:
+            return .needsRecovery(reason: "the write-ahead log must be recovered")
+        default: break
+        }
         switch error.resultCode {
         case .SQLITE_NOTADB: return .notSQLite(header: "SQLite format 3")
         case .SQLITE_READONLY where error.message?.contains("recovery") == true,

@@ -62,7 +62,10 @@ final class Committer: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         if let failure {
+            // Report the failure once; the thread retries the kept rows at the next deadline.
             self.failure = nil
+            oldestQueued = Date()
+            condition.broadcast()
             throw .commitFailed(reason: Self.describe(failure), pendingEvents: pending.count)
         }
         if pending.isEmpty {

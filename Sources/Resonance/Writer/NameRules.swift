@@ -28,4 +28,12 @@ enum NameRules {
             else { nil }
         if let reason { throw .invalidName(kind: kind, name: name, reason: reason) }
     }
+
+    /// JSON the writer stores must be readable again: not nested deeper than the reader allows.
+    static func checkReadable(_ object: JSONObject, what: String) throws(RunWriterError) {
+        let depth = JSONValue.object(object).nestingDepth
+        if depth > JSONValue.maxNestingDepth {
+            throw .unencodable(what: what, reason: "nested \(depth) levels deep; at most \(JSONValue.maxNestingDepth) can be read back")
+        }
+    }
 }

@@ -107,6 +107,7 @@ public final class RunWriter: @unchecked Sendable {
         try lock.withLock {
             guard queue == nil else { throw RunWriterError.alreadyOpen }
             try NameRules.checkText(sample.name, kind: "sample")
+            try NameRules.checkReadable(sample.extra, what: "sample extra")
             // Check the file before making the store beside it, so a refused path gains nothing.
             if try DatabaseFile.inspect(dbPath) == .sqlite {
                 let (version, tables) = try DatabaseFile.survey(dbPath)
@@ -207,6 +208,7 @@ public final class RunWriter: @unchecked Sendable {
             try NameRules.checkText(planName, kind: "plan")
             if let uid, !UID.isValid(uid) { throw RunWriterError.invalidUID(uid) }
             let uid = uid ?? UID.make()
+            try NameRules.checkReadable(metadata, what: "run metadata")
             let metadataText = JSONValue.object(metadata).jsonText
             try committer.flush()
             try queue.write { db in
@@ -232,6 +234,7 @@ public final class RunWriter: @unchecked Sendable {
             try NameRules.checkPathComponent(name, kind: "stream")
             if run.streams[name] != nil { throw RunWriterError.duplicateStream(name: name) }
             let uid = UID.make()
+            try NameRules.checkReadable(dataKeys, what: "data_keys of stream \(name.debugDescription)")
             let keysText = JSONValue.object(dataKeys).jsonText
             try committer.flush()
             try queue.write { db in

@@ -30,6 +30,8 @@ public enum RunWriterError: Error, CustomStringConvertible, Sendable, Equatable 
     case eventNotInRun(eventUID: String, runUID: String)
     /// A frame that cannot be stored (wrong rank, empty, changed shape or dtype).
     case invalidFrame(field: String, reason: String)
+    /// Metadata, data keys or sample extras that could not be read back once written.
+    case unencodable(what: String, reason: String)
     /// An earlier background commit failed; the events it held are kept and retried.
     case commitFailed(reason: String, pendingEvents: Int)
 
@@ -55,6 +57,7 @@ public enum RunWriterError: Error, CustomStringConvertible, Sendable, Equatable 
         case .eventNotInRun(let event, let run):
             return "event \(event.debugDescription) is not an event of the current run \(run): write the event with writeEvent first and pass the uid it returned"
         case .invalidFrame(let field, let reason): return "frame for field \(field.debugDescription) refused: \(reason)"
+        case .unencodable(let what, let reason): return "\(what) cannot be stored: \(reason)"
         case .commitFailed(let reason, let pending):
             return "committing to the database failed (\(reason)); \(pending) pending events are kept and retried on the next call or flush()"
         }

@@ -3,7 +3,7 @@ import Foundation
 /// A progress bar with rate and ETA on stderr, drawn only when stderr is a terminal and
 /// the work has taken more than a second (short tasks stay quiet).
 final class ProgressBar {
-    private let total: Int
+    private var total: Int
     private let label: String
     private let unit: String
     private let start = Date()
@@ -18,8 +18,24 @@ final class ProgressBar {
         self.enabled = Output.stderrIsTerminal
     }
 
+    /// Reports that `done` of `total` are finished, `total` changing as it becomes known.
+    func update(_ done: Int, of total: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.total = max(total, 1)
+        draw(done)
+    }
+
     /// Reports that `done` of `total` are finished.
     func update(_ done: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        draw(done)
+    }
+
+    private let lock = NSLock()
+
+    private func draw(_ done: Int) {
         guard enabled else { return }
         let now = Date()
         let elapsed = now.timeIntervalSince(start)

@@ -39,7 +39,12 @@ extension ZarrArray {
         guard !shape.isEmpty else {
             throw ZarrError.invalidRegion(path: location, reason: "cannot append to a zero-dimensional array")
         }
-        let slabBytes = shape.dropFirst().reduce(dataType.size, *)
+        var slabBytes = dataType.size
+        for n in shape.dropFirst() {
+            let (product, overflow) = slabBytes.multipliedReportingOverflow(by: n)
+            guard !overflow else { throw ZarrError.invalidRegion(path: location, reason: "shape \(shape) is too large to append to") }
+            slabBytes = product
+        }
         guard slabBytes > 0, data.count % slabBytes == 0 else {
             throw ZarrError.bufferSizeMismatch(path: location, expected: slabBytes, actual: data.count)
         }

@@ -116,8 +116,9 @@ public struct BloscCodec: Sendable, Hashable {
         guard input.count <= Int(Int32.max) - Int(BLOSC_MAX_OVERHEAD) else {
             throw ZarrError.encodingFailed(chunk: "", codec: "blosc", reason: "\(input.count) bytes exceed blosc's 2 GiB limit")
         }
-        guard (0...9).contains(clevel), (1...255).contains(typesize ?? 1) else {
-            throw ZarrError.encodingFailed(chunk: "", codec: "blosc", reason: "clevel \(clevel) or typesize \(typesize ?? 1) out of range")
+        guard (0...9).contains(clevel), (1...255).contains(typesize ?? 1), blocksize >= 0 else {
+            throw ZarrError.encodingFailed(
+                chunk: "", codec: "blosc", reason: "clevel \(clevel), typesize \(typesize ?? 1) or blocksize \(blocksize) out of range")
         }
         var out = [UInt8](repeating: 0, count: input.count + Int(BLOSC_MAX_OVERHEAD))
         let written = out.withUnsafeMutableBytes { o in

@@ -97,7 +97,6 @@ struct ShardingRuntime: Sendable {
         self.codec = codec
         self.shardShape = shardShape
         self.chunksPerShard = perShard
-        self.innerCount = perShard.reduce(1, *)
         self.dataType = dataType
         guard let pattern = fill.elementBytes(for: dataType) else {
             throw ZarrError.invalidFillValue(path: path, value: fill.description, dataType: dataType.name)
@@ -111,6 +110,8 @@ struct ShardingRuntime: Sendable {
             throw invalid("index_codecs must have a fixed encoded size (bytes, crc32c, transpose only)")
         }
         self.indexByteCount = size
+        // The index pipeline checked that chunks-per-shard × 16 bytes fits in an Int.
+        self.innerCount = index.decodedByteCount / 16
     }
 
     /// Start of inner chunk `n` (C order over the chunks-per-shard grid) inside the shard.

@@ -123,10 +123,12 @@ public enum ZarrCodec: Sendable, Equatable {
         return try items.map { try parse($0, path: path) }
     }
 
-    /// Fills in settings that follow the data type (blosc typesize and shuffle), recursively.
+    /// Fills in settings that follow the data type, recursively, as zarr-python does: blosc
+    /// typesize and shuffle, and no `endian` for one-byte types.
     func resolved(for dataType: ZarrDataType) -> ZarrCodec {
         switch self {
         case .blosc(let c): return .blosc(c.resolved(for: dataType))
+        case .bytes where dataType.size == 1: return .bytes(BytesCodec(endian: nil))
         case .shardingIndexed(var c):
             c.codecs = c.codecs.map { $0.resolved(for: dataType) }
             c.indexCodecs = c.indexCodecs.map { $0.resolved(for: .uint64) }

@@ -40,7 +40,7 @@ public struct ZarrArrayMetadata: Sendable, Equatable {
         self.dataType = dataType
         self.chunkShape = chunkShape
         self.chunkKeyEncoding = chunkKeyEncoding
-        self.fillValue = fillValue ?? .zero(for: dataType)
+        self.fillValue = (fillValue ?? .zero(for: dataType)).normalized(for: dataType)
         self.codecs = (codecs ?? ZarrCodec.defaults(for: dataType)).map { $0.resolved(for: dataType) }
         self.attributes = attributes
         self.dimensionNames = dimensionNames
@@ -74,7 +74,7 @@ public struct ZarrArrayMetadata: Sendable, Equatable {
 
     /// Number of chunks along each dimension.
     public var gridShape: [Int] {
-        zip(shape, chunkShape).map { ($0 + $1 - 1) / $1 }
+        zip(shape, chunkShape).map { $0 == 0 ? 0 : ($0 - 1) / $1 + 1 }
     }
 
     // MARK: Reading
@@ -108,7 +108,7 @@ public struct ZarrArrayMetadata: Sendable, Equatable {
         guard let fill = ZarrFillValue.parse(fillJSON, dataType: dataType) else {
             throw ZarrError.invalidFillValue(path: path, value: fillJSON.jsonText, dataType: dataType.name)
         }
-        fillValue = fill
+        fillValue = fill.normalized(for: dataType)
 
         codecs = try ZarrCodec.parseList(try reader.required("codecs"), field: "codecs", path: path)
         attributes = try reader.attributes()
