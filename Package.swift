@@ -44,6 +44,7 @@ let package = Package(
                 "Resonance", "Zarr", "JSONValue", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),  // raw SQLite baseline of `resonance bench`
             ]
         ),
 

@@ -29,6 +29,19 @@ public enum JSONWriter {
     /// Arrays and objects being written are kept on an explicit stack, not the call stack,
     /// so however deep the value, writing it cannot overflow the thread's stack.
     public static func write(_ value: JSONValue, into out: inout [UInt8]) {
+        // Flat objects of scalars (event data, timestamps) go without the container stack.
+        if case .object(let object) = value, object.values.allSatisfy(\.isScalar) {
+            out.append(UInt8(ascii: "{"))
+            var first = true
+            for (key, member) in object {
+                if !first { out.append(UInt8(ascii: ",")); out.append(UInt8(ascii: " ")) }
+                first = false
+                writeMemberName(key, into: &out)
+                writeScalar(member, into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+            return
+        }
         var open: [OpenContainer] = []
         var value = value
         nextValue: while true {
@@ -83,6 +96,19 @@ public enum JSONWriter {
         }
     }
 
+    /// Appends a number, string, bool or null (containers are written by ``write(_:into:)``).
+    @inline(__always)
+    private static func writeScalar(_ value: JSONValue, into out: inout [UInt8]) {
+        switch value {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): writeInt(i, into: &out)
+        case .double(let d): writeDouble(d, into: &out)
+        case .string(let s): writeString(s, into: &out)
+        case .array, .object: write(value, into: &out)
+        }
+    }
+
     /// An array or object partly written: the index of the member to write next.
     private enum OpenContainer {
         case array([JSONValue], next: Int)
@@ -106,55 +132,77 @@ public enum JSONWriter {
         if d.isInfinite { out.append(contentsOf: (d < 0 ? "-Infinity" : "Infinity").utf8); return }
         if d.sign == .minus { out.append(UInt8(ascii: "-")) }
         if d == 0 { out.append(contentsOf: "0.0".utf8); return }
-        // Swift's description has the same shortest round-trip digits as Python's repr, but
-        // not its layout: Swift switches to exponent form above 2^53 (9.007199254740994e+15
-        // where Python writes 9007199254740994.0). So take the digits and the decimal
-        // point's place from it and lay them out as Python's float_repr does.
-        var digits: [UInt8] = []
-        digits.reserveCapacity(17)
-        var pointAt: Int? = nil  // digits before the '.'
-        var exponent = 0
-        var exponentSign = 1
-        var inExponent = false
-        for c in d.magnitude.description.utf8 {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                if inExponent { exponent = exponent * 10 + Int(c - UInt8(ascii: "0")) } else { digits.append(c) }
-            case UInt8(ascii: "."): pointAt = digits.count
-            case UInt8(ascii: "e"), UInt8(ascii: "E"): inExponent = true
-            case UInt8(ascii: "-"): exponentSign = -1
-            default: break  // "+"
+        var text = d.magnitude.description
+        text.withUTF8 { swift in
+            // Without an exponent Swift's text is Python's: both write the shortest round-trip
+            // digits, and Swift uses plain notation only inside Python's plain range
+            // (1e-4 <= |d| < 1e16). Most readings take this path.
+            if !swift.contains(UInt8(ascii: "e")) {
+                out.append(contentsOf: swift)
+                return
             }
+            relayout(swift, into: &out)
         }
-        var decimalPoint = (pointAt ?? digits.count) + exponentSign * exponent
-        let firstNonZero = digits.firstIndex { $0 != UInt8(ascii: "0") } ?? 0
-        decimalPoint -= firstNonZero
-        let lastNonZero = digits.lastIndex { $0 != UInt8(ascii: "0") } ?? 0
-        let significant = digits[firstNonZero...lastNonZero]
-        if decimalPoint <= -4 || decimalPoint > 16 {
-            // d.ddde+XX, at least two exponent digits
-            out.append(significant[significant.startIndex])
-            if significant.count > 1 {
-                out.append(UInt8(ascii: "."))
-                out.append(contentsOf: significant.dropFirst())
+    }
+
+    /// Lays out Swift's exponent-form digits as Python's float_repr does. Swift switches to
+    /// exponent form above 2^53 (9.007199254740994e+15 where Python writes
+    /// 9007199254740994.0) and for some values Python writes plainly (1e+15 is
+    /// 1000000000000000.0 in Python), so take the digits and the decimal point's place from
+    /// Swift's text and lay them out again.
+    private static func relayout(_ swift: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: swift.count) { digitBuffer in
+            var count = 0  // digits in digitBuffer
+            var pointAt: Int? = nil  // digits before the '.'
+            var exponent = 0
+            var exponentSign = 1
+            var inExponent = false
+            for c in swift {
+                switch c {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    if inExponent {
+                        exponent = exponent * 10 + Int(c - UInt8(ascii: "0"))
+                    } else {
+                        digitBuffer[count] = c
+                        count += 1
+                    }
+                case UInt8(ascii: "."): pointAt = count
+                case UInt8(ascii: "e"), UInt8(ascii: "E"): inExponent = true
+                case UInt8(ascii: "-"): exponentSign = -1
+                default: break  // "+"
+                }
             }
-            let e = decimalPoint - 1
-            out.append(UInt8(ascii: "e"))
-            out.append(UInt8(ascii: e < 0 ? "-" : "+"))
-            if e.magnitude < 10 { out.append(UInt8(ascii: "0")) }
-            out.append(contentsOf: e.magnitude.description.utf8)
-        } else if decimalPoint <= 0 {
-            out.append(contentsOf: "0.".utf8)
-            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: -decimalPoint))
-            out.append(contentsOf: significant)
-        } else if decimalPoint >= significant.count {
-            out.append(contentsOf: significant)
-            out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: decimalPoint - significant.count))
-            out.append(contentsOf: ".0".utf8)
-        } else {
-            out.append(contentsOf: significant.prefix(decimalPoint))
-            out.append(UInt8(ascii: "."))
-            out.append(contentsOf: significant.dropFirst(decimalPoint))
+            let digits = UnsafeBufferPointer(rebasing: digitBuffer[0..<count])
+            var decimalPoint = (pointAt ?? count) + exponentSign * exponent
+            let firstNonZero = digits.firstIndex { $0 != UInt8(ascii: "0") } ?? 0
+            decimalPoint -= firstNonZero
+            let lastNonZero = digits.lastIndex { $0 != UInt8(ascii: "0") } ?? 0
+            let significant = UnsafeBufferPointer(rebasing: digits[firstNonZero...lastNonZero])
+            if decimalPoint <= -4 || decimalPoint > 16 {
+                // d.ddde+XX, at least two exponent digits
+                out.append(significant[0])
+                if significant.count > 1 {
+                    out.append(UInt8(ascii: "."))
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: significant[1...]))
+                }
+                let e = decimalPoint - 1
+                out.append(UInt8(ascii: "e"))
+                out.append(UInt8(ascii: e < 0 ? "-" : "+"))
+                if e.magnitude < 10 { out.append(UInt8(ascii: "0")) }
+                out.append(contentsOf: e.magnitude.description.utf8)
+            } else if decimalPoint <= 0 {
+                out.append(contentsOf: "0.".utf8)
+                out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: -decimalPoint))
+                out.append(contentsOf: significant)
+            } else if decimalPoint >= significant.count {
+                out.append(contentsOf: significant)
+                out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: decimalPoint - significant.count))
+                out.append(contentsOf: ".0".utf8)
+            } else {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: significant[..<decimalPoint]))
+                out.append(UInt8(ascii: "."))
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: significant[decimalPoint...]))
+            }
         }
     }
 
@@ -163,6 +211,17 @@ public enum JSONWriter {
     /// Appends a quoted string with Python's ensure_ascii escaping.
     public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Printable ASCII without quote or backslash (field names, most values) is copied as is.
+        var s = s
+        let copied: Bool = s.withUTF8 { bytes in
+            for b in bytes where b < 0x20 || b > 0x7E || b == 0x22 || b == 0x5C { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if copied {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for unit in s.utf16 {
             switch unit {
             case 0x22: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\""))

@@ -62,6 +62,31 @@ import Testing
         }
     }
 
+    @Test func floatsOfEverydayMagnitudesMatchRepr() throws {
+        // Readings and timestamps: 1e-7 ... 1e18 with 1 to 17 significant digits, where the
+        // writer copies Swift's plain text as is.
+        var rng = SeededRNG(seed: 11)
+        var lines: [String] = []
+        for _ in 0..<20 {
+            lines.append(JSONValue.array((0..<1000).map { _ -> JSONValue in
+                let exponent = Double(Int(rng.next() % 26)) - 7
+                let mantissa = 1 + Double(rng.next() % 1_000_000_000) / 1e9
+                let digits = Double(Int(rng.next() % 17) + 1)
+                let scale = pow(10, digits - 1)
+                let value = (mantissa * scale).rounded() / scale * pow(10, exponent)
+                return .double(rng.next() % 2 == 0 ? value : -value)
+            }).jsonText)
+        }
+        let output = try Python.run(Self.redump, input: lines.map { $0 + "\n" }.joined())
+        let python = output.split(separator: "\n").map(String.init)
+        try #require(python.count == lines.count)
+        for (swift, python) in zip(lines, python) where swift != python {
+            let s = swift.split(separator: ","), p = python.split(separator: ",")
+            let first = zip(s, p).first { $0 != $1 }
+            Issue.record("first difference: Swift \(first?.0 ?? "?") Python \(first?.1 ?? "?")")
+        }
+    }
+
     /// Python makes random values (no lone surrogates, ints within 64 bits) and writes them.
     static let generate = """
         import json, math, random, struct, sys

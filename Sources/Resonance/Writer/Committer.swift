@@ -26,6 +26,9 @@ struct ImageRefRow: Sendable {
 final class Committer: @unchecked Sendable {
     private let queue: DatabaseQueue
     private let interval: TimeInterval
+    /// Rows that make a batch worth committing before the interval is up.
+    private let eagerBatch: Int
+    /// Queued rows at which `enqueue` waits for the thread to take them.
     private let maxBatch: Int
     private let condition = NSCondition()
     // Guarded by `condition`.
@@ -41,11 +44,12 @@ final class Committer: @unchecked Sendable {
     /// Runs before committing a batch that references frames (syncs the frame files).
     private let beforeFrameCommit: @Sendable () throws -> Void
 
-    init(queue: DatabaseQueue, interval: TimeInterval, maxBatch: Int = 50_000,
+    init(queue: DatabaseQueue, interval: TimeInterval, eagerBatch: Int = 1_000, maxBatch: Int = 10_000,
          beforeFrameCommit: @escaping @Sendable () throws -> Void = {}) {
         self.queue = queue
         self.beforeFrameCommit = beforeFrameCommit
         self.interval = interval
+        self.eagerBatch = eagerBatch
         self.maxBatch = maxBatch
         // The thread keeps the committer alive until stop() lets it finish.
         let thread = Thread { self.run() }
@@ -69,7 +73,12 @@ final class Committer: @unchecked Sendable {
             condition.broadcast()  // the thread sleeps without a deadline while nothing is queued
         }
         pending.append(row)
-        if pending.count >= maxBatch { condition.broadcast() }
+        if pending.count == eagerBatch { condition.broadcast() }
+        // Backpressure: a caller faster than SQLite waits here rather than piling up rows
+        // (memory) and delaying their commit (durability).
+        while pending.count >= maxBatch && failure == nil && !stopping {
+            condition.wait()
+        }
     }
 
     /// Whether an event with this uid is queued or being committed.
@@ -80,7 +89,8 @@ final class Committer: @unchecked Sendable {
             if case .event(let u, _, _, _, _, _) = row { return u == uid }
             return false
         }
-        return pending.contains(where: matches) || inFlightBatch.contains(where: matches)
+        // From the end: writeImage usually names the event written just before.
+        return pending.lastIndex(where: matches) != nil || inFlightBatch.lastIndex(where: matches) != nil
     }
 
     /// Number of rows not yet committed.
@@ -133,7 +143,10 @@ final class Committer: @unchecked Sendable {
             // Sleep until a batch is due: a flush asked for, a full batch, or the oldest row's age.
             while !stopping {
                 if !pending.isEmpty && failure == nil {
-                    if flushRequests > 0 || pending.count >= maxBatch { break }
+                    // Rows arriving faster than a few thousand a second are committed as soon
+                    // as the previous batch is done: the thread keeps pace with the caller on
+                    // its own core, and the batches grow with the rate.
+                    if flushRequests > 0 || pending.count >= eagerBatch { break }
                     if let oldest = oldestQueued, Date().timeIntervalSince(oldest) >= interval { break }
                 }
                 if let oldest = oldestQueued, !pending.isEmpty, failure == nil {
@@ -178,17 +191,28 @@ final class Committer: @unchecked Sendable {
                     INSERT INTO image_refs (event_uid, field_name, zarr_group, index_in_stack, shape_x, shape_y, dtype, compression_codec)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """)
+            // `step` reads a statement's SQL only to describe a failure: `Statement.sql` costs
+            // more than an insert.
             for row in batch {
                 switch row {
                 case .event(let uid, let stream, let seq, let time, let data, let timestamps):
                     let s = events.sqliteStatement
-                    bind(s, 1, uid)
-                    bind(s, 2, stream)
-                    sqlite3_bind_int64(s, 3, seq)
-                    sqlite3_bind_double(s, 4, time)
-                    bind(s, 5, data)
-                    bind(s, 6, timestamps)
-                    try step(s, db: db, sql: events.sql)
+                    // Bound without copying (SQLITE_STATIC): the texts live until the step is done.
+                    try withText(uid) { uid in
+                        try withText(stream) { stream in
+                            try withText(data) { data in
+                                try withText(timestamps) { timestamps in
+                                    bindStatic(s, 1, uid)
+                                    bindStatic(s, 2, stream)
+                                    sqlite3_bind_int64(s, 3, seq)
+                                    sqlite3_bind_double(s, 4, time)
+                                    bindStatic(s, 5, data)
+                                    bindStatic(s, 6, timestamps)
+                                    try step(s, db: db, sql: events.sql)
+                                }
+                            }
+                        }
+                    }
                 case .imageRef(let ref):
                     let s = refs.sqliteStatement
                     bind(s, 1, ref.eventUID)
@@ -202,6 +226,7 @@ final class Committer: @unchecked Sendable {
                     try step(s, db: db, sql: refs.sql)
                 }
             }
+            sqlite3_clear_bindings(events.sqliteStatement)  // no pointers into freed rows stay bound
             return .commit
         }
     }
@@ -217,11 +242,25 @@ private func bind(_ statement: SQLiteStatement, _ index: Int32, _ text: String) 
     }
 }
 
+/// Runs `body` with the UTF-8 bytes of `text` (no copy for native strings).
 @inline(__always)
-private func step(_ statement: SQLiteStatement, db: Database, sql: String) throws {
+private func withText<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    var text = text
+    return try text.withUTF8(body)
+}
+
+/// Binds text that stays valid until the statement is stepped and reset (SQLITE_STATIC).
+@inline(__always)
+private func bindStatic(_ statement: SQLiteStatement, _ index: Int32, _ text: UnsafeBufferPointer<UInt8>) {
+    _ = sqlite3_bind_text(statement, index, text.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(text.count), nil)
+}
+
+/// Steps and resets; `sql` is only evaluated to describe a failure.
+@inline(__always)
+private func step(_ statement: SQLiteStatement, db: Database, sql: @autoclosure () -> String) throws {
     let code = sqlite3_step(statement)
     sqlite3_reset(statement)
     guard code == SQLITE_DONE else {
-        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql)
+        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: sql())
     }
 }

@@ -80,7 +80,7 @@ public enum FrameCodec: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The Zarr codec list for frames of `dtype`.
-    func zarrCodecs(for dtype: FrameDType) -> [ZarrCodec] {
+    public func zarrCodecs(for dtype: FrameDType) -> [ZarrCodec] {
         let bytes = ZarrCodec.bytes(.standard(for: dtype.zarrDataType))
         switch self {
         case .zstd(let level): return [bytes, .zstd(ZstdCodec(level: level, checksum: false))]

@@ -10,7 +10,8 @@ enum NameRules {
         if name.utf8.count > maxLength {
             throw .invalidName(kind: kind, name: name, reason: "longer than \(maxLength) bytes")
         }
-        if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+        // In UTF-8 the bytes below 0x20 and 0x7F occur only as those characters themselves.
+        if name.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
             throw .invalidName(kind: kind, name: name, reason: "contains a control character")
         }
     }

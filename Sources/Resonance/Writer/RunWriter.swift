@@ -61,6 +61,10 @@ public final class RunWriter: @unchecked Sendable {
     private var storeLock: StoreLock?
     var frames: FrameStore?
     private var run: RunState?
+    /// Event JSON text is written here (guarded by `lock`).
+    private var eventText = EventText()
+    /// Field names of an earlier event that passed the name check.
+    private var checkedFieldNames: [String] = []
 
     /// The open run: its streams and counters.
     struct RunState {
@@ -285,35 +289,39 @@ public final class RunWriter: @unchecked Sendable {
     public func writeEvent(_ data: JSONObject, timestamps: Timestamps = [:], stream: String? = nil, time: Double? = nil) throws -> String {
         try lock.withLock {
             let (_, committer) = try openParts()
-            guard var run else { throw RunWriterError.noOpenRun }
+            // `self.run` is read and updated in place: a local copy would make every event
+            // copy the streams dictionary when it bumps the sequence number.
+            guard run != nil else { throw RunWriterError.noOpenRun }
             let name: String
             if let stream {
-                guard run.streams[stream] != nil else {
-                    throw RunWriterError.unknownStream(name: stream, known: Array(run.streams.keys))
+                guard run!.streams[stream] != nil else {
+                    throw RunWriterError.unknownStream(name: stream, known: Array(run!.streams.keys))
                 }
                 name = stream
             } else {
-                guard let current = run.currentStream else { throw RunWriterError.noOpenStream }
+                guard let current = run!.currentStream else { throw RunWriterError.noOpenStream }
                 name = current
             }
+            // Every event of a stream usually has the fields of the one before: their names
+            // were checked then.
+            let namesChecked = data.keys.elementsEqual(checkedFieldNames)
             for (field, value) in data {
-                try NameRules.checkText(field, kind: "field")
+                if !namesChecked { try NameRules.checkText(field, kind: "field") }
                 if !value.isScalar { throw RunWriterError.nonScalarValue(field: field, value: value.jsonText) }
             }
+            if !namesChecked { checkedFieldNames = Array(data.keys) }
             for (field, t) in timestamps where !t.isFinite {
                 throw RunWriterError.nonFiniteTimestamp(field: field, value: t)
             }
             if let time, !time.isFinite { throw RunWriterError.nonFiniteTimestamp(field: "time", value: time) }
+            let streamState = run!.streams[name]!
             let uid = UID.make()
-            let seq = run.streams[name]!.seqNum + 1
-            var timestampObject = JSONObject(minimumCapacity: timestamps.count)
-            for (field, t) in timestamps { timestampObject[field] = .double(t) }
+            let seq = streamState.seqNum + 1
             try committer.enqueue(.event(
-                uid: uid, streamUID: run.streams[name]!.uid, seqNum: seq, time: time ?? Date().timeIntervalSince1970,
-                data: JSONValue.object(data).jsonText, timestamps: JSONValue.object(timestampObject).jsonText))
-            run.streams[name]!.seqNum = seq
-            run.eventCount += 1
-            self.run = run
+                uid: uid, streamUID: streamState.uid, seqNum: seq, time: time ?? Date().timeIntervalSince1970,
+                data: eventText.data(data), timestamps: eventText.timestamps(timestamps)))
+            run!.streams[name]!.seqNum = seq
+            run!.eventCount += 1
             return uid
         }
     }

@@ -1,0 +1,183 @@
+import Dispatch
+import Foundation
+import Resonance
+
+/// Sizes of one `resonance bench` session.
+struct BenchPlan: Sendable {
+    var quick: Bool
+    var repetitions: Int
+    var events: Int
+    /// Frame sets: (rows = columns, count), largest first.
+    var frameSets: [(size: Int, count: Int)]
+    var codecs: [FrameCodec]
+    var randomFrames: Int
+
+    static let full = BenchPlan(
+        quick: false, repetitions: 3, events: 100_000, frameSets: [(2048, 100), (512, 1000)], codecs: FrameCodec.all,
+        randomFrames: 50)
+    /// A smaller version of each phase for CI smoke runs (well under 30 s in a release build).
+    static let quick = BenchPlan(
+        quick: true, repetitions: 3, events: 10_000, frameSets: [(2048, 6), (512, 60)], codecs: FrameCodec.all,
+        randomFrames: 10)
+}
+
+/// Wall-clock seconds on the monotonic clock.
+@inline(__always)
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+/// The median of a non-empty list.
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    let n = sorted.count
+    if n == 0 { return .nan }
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+}
+
+/// Repeated timings of one thing, with the peak memory each repetition added.
+struct Timing: Sendable {
+    var seconds: [Double] = []
+    /// Per repetition: VmHWM minus VmRSS at the start of the timed part.
+    var peakGrowth: [Int] = []
+
+    var medianSeconds: Double { median(seconds) }
+
+    /// Items per second at the median time.
+    func rate(_ items: Int) -> Double { Double(items) / medianSeconds }
+
+    func json(items: Int? = nil, bytes: Int? = nil) -> JSONValue {
+        var o: JSONObject = ["median_s": .double(medianSeconds), "runs_s": .array(seconds.map { .double($0) })]
+        if let items { o["per_s"] = .double(rate(items)) }
+        if let bytes { o["mb_per_s"] = .double(Double(bytes) / medianSeconds / 1e6) }
+        if !peakGrowth.isEmpty { o["peak_rss_growth_bytes"] = .int(Int64(peakGrowth.max()!)) }
+        return .object(o)
+    }
+}
+
+/// Process memory from /proc/self/status, and resetting the peak between phases.
+enum Memory {
+    /// A `Vm...` line of /proc/self/status in bytes.
+    static func status(_ key: String) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix(key + ":") {
+            let digits = line.dropFirst(key.count + 1).filter { $0.isNumber }
+            return (Int(String(digits)) ?? 0) * 1024
+        }
+        return 0
+    }
+
+    /// Resident set size now.
+    static var rss: Int { status("VmRSS") }
+    /// Peak resident set size since the last ``resetPeak()``.
+    static var peak: Int { status("VmHWM") }
+
+    /// Gives freed heap back to the system, then resets VmHWM to the current RSS
+    /// (`echo 5 > /proc/self/clear_refs`). Returns the RSS the new peak starts from.
+    @discardableResult
+    static func resetPeak() -> Int {
+        _ = malloc_trim(0)
+        if let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") {
+            handle.write(Data("5".utf8))
+            try? handle.close()
+        }
+        return rss
+    }
+
+    /// Runs `body` and returns what it returned and how far the peak RSS rose above the
+    /// RSS at its start.
+    static func measuringPeak<T>(_ body: () throws -> T) rethrows -> (T, Int) {
+        let start = resetPeak()
+        let result = try body()
+        return (result, max(0, peak - start))
+    }
+}
+
+@_silgen_name("malloc_trim")
+private func malloc_trim(_ pad: Int) -> Int32
+
+/// Runs `body(i)` for `0..<count` on all cores.
+func concurrently(_ count: Int, _ body: @Sendable (Int) -> Void) {
+    DispatchQueue.concurrentPerform(iterations: count, execute: body)
+}
+
+/// Results written from concurrent iterations, one slot each.
+final class Slots<T>: @unchecked Sendable {
+    private var storage: [T?]
+    private let lock = NSLock()
+    init(_ count: Int) { storage = Array(repeating: nil, count: count) }
+    subscript(i: Int) -> T? {
+        get { lock.withLock { storage[i] } }
+        set { lock.withLock { storage[i] = newValue } }
+    }
+    var values: [T] { lock.withLock { storage.map { $0! } } }
+}
+
+/// The machine, for the report.
+enum Machine {
+    static var cpu: String {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        for line in info.split(separator: "\n") where line.hasPrefix("model name") {
+            return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "?"
+        }
+        return "unknown CPU"
+    }
+    static var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
+    static var memory: UInt64 { ProcessInfo.processInfo.physicalMemory }
+    static var kernel: String {
+        var u = utsname()
+        uname(&u)
+        let release = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return "Linux \(release)"
+    }
+    static var os: String {
+        let text = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8)) ?? ""
+        for line in text.split(separator: "\n") where line.hasPrefix("PRETTY_NAME=") {
+            return String(line.dropFirst("PRETTY_NAME=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        }
+        return "Linux"
+    }
+    static var description: String {
+        "\(cpu), \(cores) cores, \(Format.bytes(Int64(memory))) RAM, \(os), \(kernel)"
+    }
+    /// The 1-minute load average: other work on the machine skews every figure.
+    static var load: Double {
+        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
+        return Double(text.split(separator: " ").first ?? "") ?? .nan
+    }
+    static var json: JSONValue {
+        ["cpu": .string(cpu), "cores": .int(Int64(cores)), "memory_bytes": .int(Int64(memory)), "os": .string(os),
+         "kernel": .string(kernel), "load_average_1min": .double(load)]
+    }
+}
+
+/// Removes a path if present.
+func removeItem(_ path: String) {
+    try? FileManager.default.removeItem(atPath: path)
+}
+
+/// Flushes every dirty page of the file system holding `path` (`syncfs`).
+func syncFileSystem(_ path: String) {
+    let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    guard fd >= 0 else { return }
+    _ = bench_syncfs(fd)
+    close(fd)
+}
+
+@_silgen_name("syncfs")
+private func bench_syncfs(_ fd: Int32) -> Int32
+
+/// "1,234,567" or, with decimals, "1,234.5".
+func grouped(_ n: Double, decimals: Int = 0) -> String {
+    guard n.isFinite else { return "\(n)" }
+    let text = String(format: "%.\(decimals)f", n.magnitude)
+    let parts = text.split(separator: ".", maxSplits: 1)
+    var integer = Array(parts[0])
+    var k = integer.count - 3
+    while k > 0 { integer.insert(",", at: k); k -= 3 }
+    return (n < 0 ? "-" : "") + String(integer) + (parts.count > 1 ? "." + parts[1] : "")
+}
+
+/// "0.93"
+func ratioText(_ r: Double) -> String { String(format: "%.2f", r) }
+
+/// "12.3 MB" (decimal megabytes, like the MB/s figures).
+func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }

@@ -1,0 +1,180 @@
+import Foundation
+import Resonance
+import Zarr
+
+/// Detector frames generated before timing: SyntheticDetector (Poisson ~100 counts, a bright
+/// ring moving with energy, beam stop), fixed seeds.
+struct FrameSet: @unchecked Sendable {
+    let size: Int
+    let frames: [Frame<UInt16>]
+    let energies: [Double]
+
+    var count: Int { frames.count }
+    var frameBytes: Int { size * size * 2 }
+    var rawBytes: Int { frameBytes * count }
+    var label: String { "\(size)x\(size)" }
+
+    static func generate(size: Int, count: Int) -> FrameSet {
+        let detector = SyntheticDetector(rows: size, columns: size)
+        let energies = (0..<count).map { 280.0 + 15.0 * Double($0) / Double(max(count - 1, 1)) }
+        let slots = Slots<Frame<UInt16>>(count)
+        concurrently(count) { k in
+            slots[k] = detector.frame(UInt16.self, energy: energies[k], seed: UInt64(size * 100_000 + k))
+        }
+        return FrameSet(size: size, frames: slots.values, energies: energies)
+    }
+}
+
+/// What one codec did on one frame set.
+struct CodecResult {
+    var codec: FrameCodec
+    var encodedBytes: Int
+    var writer = Timing()
+    var codecOnly = Timing()
+    var diskOnly = Timing()
+    /// RSS growth from a quarter of the frames written to the last, per repetition (flat memory).
+    var rssDrift: [Int] = []
+
+    /// Writer rate over the slower of the two baselines.
+    var ratioToSlowerBaseline: Double {
+        writer.rate(1) / min(codecOnly.rate(1), diskOnly.rate(1))
+    }
+}
+
+/// Phase 2: frames through RunWriter.writeImage, against the codec alone on all cores
+/// (no I/O) and the disk alone (the compressed bytes written to files, no codec work).
+struct FramesBench {
+    let repetitions: Int
+    let dir: String
+
+    /// Runs every codec on `set`; keeps the default codec's last beamtime for reading
+    /// and returns its path.
+    func run(_ set: FrameSet, codecs: [FrameCodec], keepDefault: Bool) throws -> ([CodecResult], String?) {
+        var results: [CodecResult] = []
+        var kept: String?
+        for codec in codecs {
+            let encoded = try codecOnly(set, codec: codec)
+            var result = CodecResult(codec: codec, encodedBytes: encoded.bytes.reduce(0) { $0 + $1.count })
+            result.codecOnly = encoded.timing
+            result.diskOnly = try diskOnly(encoded.bytes, label: "\(set.size)-\(codec.name)")
+            let keep = keepDefault && codec == .default
+            let (timing, drift, path) = try writer(set, codec: codec, keepLast: keep)
+            result.writer = timing
+            result.rssDrift = drift
+            if keep { kept = path }
+            results.append(result)
+        }
+        return (results, kept)
+    }
+
+    /// The codec alone: every frame encoded through the array's codec pipeline, frames spread
+    /// over all cores, nothing written. Returns the encoded chunks of the last repetition.
+    func codecOnly(_ set: FrameSet, codec: FrameCodec) throws -> (timing: Timing, bytes: [[UInt8]]) {
+        let scratch = dir + "/codec-only.zarr"
+        removeItem(scratch)
+        defer { removeItem(scratch) }
+        let store = try FilesystemStore(root: scratch, create: true)
+        let array = try ZarrArray.create(
+            in: store, at: "frames",
+            metadata: ZarrArrayMetadata(
+                shape: [set.count, set.size, set.size], dataType: .uint16, chunkShape: [1, set.size, set.size],
+                codecs: codec.zarrCodecs(for: .uint16)))
+        var timing = Timing()
+        var last: [[UInt8]] = []
+        for _ in 0..<repetitions {
+            let slots = Slots<[UInt8]>(set.count)
+            let failure = Slots<String>(1)
+            let (seconds, growth) = Memory.measuringPeak { () -> Double in
+                let start = now()
+                concurrently(set.count) { k in
+                    do {
+                        slots[k] = try array.encodeChunk(set.frames[k].pixels) ?? []
+                    } catch {
+                        failure[0] = "\(error)"
+                        slots[k] = []
+                    }
+                }
+                return now() - start
+            }
+            if let message = failure[0] { throw BenchError("encoding with \(codec.name): \(message)") }
+            timing.seconds.append(seconds)
+            timing.peakGrowth.append(growth)
+            last = slots.values
+        }
+        return (timing, last)
+    }
+
+    /// The disk alone: each encoded chunk written to its own new file (open, write, close),
+    /// then `syncfs` so the bytes are on disk, as the writer's commits make them.
+    func diskOnly(_ chunks: [[UInt8]], label: String) throws -> Timing {
+        var timing = Timing()
+        for rep in 0..<repetitions {
+            let folder = dir + "/disk-only-\(label)-\(rep)"
+            removeItem(folder)
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            syncFileSystem(dir)
+            let (seconds, growth) = try Memory.measuringPeak { () throws -> Double in
+                let start = now()
+                for (k, chunk) in chunks.enumerated() {
+                    let path = folder + "/\(k)"
+                    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                    guard fd >= 0 else { throw BenchError("create \(path): \(String(cString: strerror(errno)))") }
+                    try chunk.withUnsafeBytes { buffer in
+                        var done = 0
+                        while done < buffer.count {
+                            let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
+                            guard n > 0 else { close(fd); throw BenchError("write \(path): \(String(cString: strerror(errno)))") }
+                            done += n
+                        }
+                    }
+                    close(fd)
+                }
+                syncFileSystem(folder)
+                return now() - start
+            }
+            timing.seconds.append(seconds)
+            timing.peakGrowth.append(growth)
+            removeItem(folder)
+        }
+        return timing
+    }
+
+    /// The writer: per frame one writeEvent and one writeImage, then closeRun, which commits
+    /// every image_refs row (and syncs the frame files to disk first).
+    func writer(_ set: FrameSet, codec: FrameCodec, keepLast: Bool) throws -> (Timing, [Int], String) {
+        var timing = Timing()
+        var drift: [Int] = []
+        var path = ""
+        for rep in 0..<repetitions {
+            path = dir + "/frames-\(set.size)-\(codec.name)-\(rep).db"
+            EventsBench.removeDatabase(path)
+            syncFileSystem(dir)
+            let writer = RunWriter(dbPath: path, sample: SampleMetadata(name: "bench"), options: .init(frameCodec: codec))
+            try writer.open()
+            try writer.openRun("bench_frames", metadata: ["purpose": "resonance bench", "codec": .string(codec.name)])
+            try writer.openStream("primary", dataKeys: [
+                "energy": ["dtype": "number", "units": "eV"],
+                "ccd": ["dtype": "array", "shape": [.int(Int64(set.size)), .int(Int64(set.size))], "external": "zarr"],
+            ])
+            var quarterRSS = 0, endRSS = 0
+            let quarter = max(set.count / 4, 1)
+            let (seconds, growth) = try Memory.measuringPeak { () throws -> Double in
+                let start = now()
+                for k in 0..<set.count {
+                    let event = try writer.writeEvent(["energy": .double(set.energies[k]), "exposure": 0.5])
+                    try writer.writeImage(eventUID: event, field: "ccd", frame: set.frames[k])
+                    if k + 1 == quarter { quarterRSS = Memory.rss }
+                }
+                endRSS = Memory.rss
+                try writer.closeRun(exitStatus: .success)
+                return now() - start
+            }
+            try writer.close()
+            timing.seconds.append(seconds)
+            timing.peakGrowth.append(growth)
+            drift.append(endRSS - quarterRSS)
+            if !(keepLast && rep == repetitions - 1) { EventsBench.removeDatabase(path) }
+        }
+        return (timing, drift, path)
+    }
+}
