@@ -65,7 +65,7 @@ import Testing
     @Test func floatsOfEverydayMagnitudesMatchRepr() throws {
         // Readings and timestamps: 1e-7 ... 1e18 with 1 to 17 significant digits, where the
         // writer copies Swift's plain text as is.
-        var rng = SeededRNG(seed: 11)
+        var rng = SplitMix64(seed: 11)
         var lines: [String] = []
         for _ in 0..<20 {
             lines.append(JSONValue.array((0..<1000).map { _ -> JSONValue in
