@@ -39,16 +39,13 @@ public struct ZstdCodec: Sendable, Hashable {
         defer { ZSTD_freeCCtx(context) }
         ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, Int32(clamping: level))
         ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, checksum ? 1 : 0)
-        let bound = ZSTD_compressBound(input.count)
-        var out = [UInt8](repeating: 0, count: bound)
-        let written = out.withUnsafeMutableBytes { o in
-            ZSTD_compress2(context, o.baseAddress, o.count, input.baseAddress, input.count)
+        return try CodecOutput.make(capacity: ZSTD_compressBound(input.count)) { o in
+            let written = ZSTD_compress2(context, o.baseAddress, o.count, input.baseAddress, input.count)
+            if ZSTD_isError(written) != 0 {
+                throw ZarrError.encodingFailed(chunk: "", codec: "zstd", reason: Self.failure(written))
+            }
+            return written
         }
-        if ZSTD_isError(written) != 0 {
-            throw ZarrError.encodingFailed(chunk: "", codec: "zstd", reason: Self.failure(written))
-        }
-        out.removeSubrange(written...)
-        return out
     }
 
     /// Decodes into `output`, which must be exactly the decoded size.
