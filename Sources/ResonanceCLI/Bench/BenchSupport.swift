@@ -17,7 +17,7 @@ struct BenchPlan: Sendable {
         randomFrames: 50)
     /// A smaller version of each phase for CI smoke runs (well under 30 s in a release build).
     static let quick = BenchPlan(
-        quick: true, repetitions: 3, events: 10_000, frameSets: [(2048, 6), (512, 60)], codecs: FrameCodec.all,
+        quick: true, repetitions: 3, events: 10_000, frameSets: [(2048, 4), (512, 40)], codecs: FrameCodec.all,
         randomFrames: 10)
 }
 
