@@ -81,6 +81,22 @@ final class Committer: @unchecked Sendable {
         }
     }
 
+    /// Queues a row from a background thread (the frame pipeline): never throws, so the row
+    /// is always kept; a commit failure stays for the caller's next call to report.
+    func enqueueInBackground(_ row: PendingRow) {
+        condition.lock()
+        defer { condition.unlock() }
+        if pending.isEmpty {
+            oldestQueued = Date()
+            condition.broadcast()
+        }
+        pending.append(row)
+        if pending.count == eagerBatch { condition.broadcast() }
+        while pending.count >= maxBatch && failure == nil && !stopping {
+            condition.wait()
+        }
+    }
+
     /// Whether an event with this uid is queued or being committed.
     func containsEvent(_ uid: String) -> Bool {
         condition.lock()

@@ -21,23 +21,32 @@ extension RunWriter {
             throw RunWriterError.invalidFrame(
                 field: field, reason: "\(frame.pixels.count) pixels do not fill a \(frame.rows)x\(frame.columns) frame")
         }
-        try frame.pixels.withUnsafeBytes { pixels in
-            try writeImage(eventUID: eventUID, field: field, shape: [frame.rows, frame.columns], dtype: Element.frameDType, pixels: pixels)
+        // The frame's array is kept (not copied) until its frame is compressed.
+        let pixels = frame.pixels
+        try submitImage(eventUID: eventUID, field: field, shape: [frame.rows, frame.columns], dtype: Element.frameDType,
+                        byteCount: pixels.count * MemoryLayout<Element>.stride) { array in
+            try pixels.withUnsafeBytes { try array.encodeChunk($0) }
         }
     }
 
     /// Appends a frame given as raw pixels (row-major, native byte order), e.g. a detector
-    /// driver's buffer, without copying it first. `shape` must be `[rows, columns]`.
+    /// driver's buffer. `shape` must be `[rows, columns]`. The pixels are copied once (the
+    /// buffer is the caller's again when this returns) and compressed in the background.
     public func writeImage(eventUID: String, field: String, shape: [Int], dtype: FrameDType, pixels: UnsafeRawBufferPointer) throws {
+        try submitImage(eventUID: eventUID, field: field, shape: shape, dtype: dtype, byteCount: pixels.count,
+                        copy: pixels, encode: nil)
+    }
+
+    /// Checks a frame and hands it to the frame pipeline. Returns once the frame is queued:
+    /// compressing and storing it, then queueing its image_refs row, happen in the background
+    /// (``FrameStore``); a failure there is thrown by a later call.
+    private func submitImage(eventUID: String, field: String, shape: [Int], dtype: FrameDType, byteCount: Int,
+                             copy raw: UnsafeRawBufferPointer? = nil,
+                             encode: (@Sendable (ZarrArray) throws -> [UInt8]?)?) throws {
         try withLock {
             _ = try openParts()
             guard let run = openRun, let frames else { throw RunWriterError.noOpenRun }
-            try NameRules.checkPathComponent(field, kind: "field")
-            do {
-                try ZarrNodeName.validate(field)
-            } catch {
-                throw RunWriterError.invalidName(kind: "field", name: field, reason: "\(error)")
-            }
+            try checkImageField(field)
             guard shape.count == 2 else {
                 throw RunWriterError.invalidFrame(field: field, reason: "a frame must be 2-D (rows, columns); got shape \(shape)")
             }
@@ -46,17 +55,21 @@ extension RunWriter {
                 throw RunWriterError.invalidFrame(field: field, reason: "the frame is empty (shape \(rows)x\(columns))")
             }
             let (count, overflow) = rows.multipliedReportingOverflow(by: columns)
-            guard !overflow, count.multipliedReportingOverflow(by: dtype.size).partialValue == pixels.count else {
+            guard !overflow, count.multipliedReportingOverflow(by: dtype.size).partialValue == byteCount else {
                 throw RunWriterError.invalidFrame(
-                    field: field, reason: "\(pixels.count) bytes do not hold a \(rows)x\(columns) \(dtype.rawValue) frame")
+                    field: field, reason: "\(byteCount) bytes do not hold a \(rows)x\(columns) \(dtype.rawValue) frame")
             }
             guard UID.isValid(eventUID), try isEventOfOpenRun(eventUID) else {
                 throw RunWriterError.eventNotInRun(eventUID: eventUID, runUID: run.uid)
             }
-            let ref = try frames.append(
-                run: run.uid, field: field, rows: rows, columns: columns, dtype: dtype, pixels: pixels,
-                codec: options.frameCodec, eventUID: eventUID)
-            try enqueueImageRef(ref)
+            var encoder = encode
+            if let raw {
+                let copied = [UInt8](raw)
+                encoder = { array in try copied.withUnsafeBytes { try array.encodeChunk($0) } }
+            }
+            try frames.submit(
+                run: run.uid, field: field, rows: rows, columns: columns, dtype: dtype, byteCount: byteCount,
+                codec: options.frameCodec, eventUID: eventUID, encode: encoder!)
         }
     }
 }

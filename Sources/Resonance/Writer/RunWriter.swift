@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import OrderedCollections
+import Zarr
 
 /// Field -> Unix seconds at which the field's value was read.
 public typealias Timestamps = OrderedDictionary<String, Double>
@@ -65,6 +66,8 @@ public final class RunWriter: @unchecked Sendable {
     private var eventText = EventText()
     /// Field names of an earlier event that passed the name check.
     private var checkedFieldNames: [String] = []
+    /// Image field names that passed the name checks.
+    private var checkedImageFields: Set<String> = []
 
     /// The open run: its streams and counters.
     struct RunState {
@@ -117,7 +120,9 @@ public final class RunWriter: @unchecked Sendable {
                 let (version, tables) = try DatabaseFile.survey(dbPath)
                 try DatabaseFile.check(path: dbPath, version: version, tables: tables, schema: BeamtimeSchema.self)
             }
-            let frames = try FrameStore(path: zarrPath)
+            // The frame pipeline queues image_refs rows with the committer made below.
+            let sink = CommitterSink()
+            let frames = try FrameStore(path: zarrPath) { sink.enqueue(.imageRef($0)) }
             let storeLock = try StoreLock(storePath: zarrPath, dbPath: dbPath)
             let queue = try DatabaseFile.openForWriting(dbPath, schema: BeamtimeSchema.self)
             do {
@@ -130,9 +135,11 @@ public final class RunWriter: @unchecked Sendable {
             self.storeLock = storeLock
             self.frames = frames
             let storePath = zarrPath
-            self.committer = Committer(queue: queue, interval: options.commitInterval) {
+            let committer = Committer(queue: queue, interval: options.commitInterval) {
                 try FrameStore.syncFileSystem(of: storePath)
             }
+            sink.committer = committer
+            self.committer = committer
         }
     }
 
@@ -163,6 +170,8 @@ public final class RunWriter: @unchecked Sendable {
     public func close() throws {
         try lock.withLock {
             guard let queue, let committer else { throw RunWriterError.notOpen }
+            // Frames first: storing them queues their image_refs rows for the last commit.
+            try frames?.stop()
             try committer.stop()
             self.committer = nil
             self.queue = nil
@@ -177,7 +186,9 @@ public final class RunWriter: @unchecked Sendable {
     public func flush() throws {
         try lock.withLock {
             guard let committer else { throw RunWriterError.notOpen }
+            frames?.waitUntilStored()
             try committer.flush()
+            try frames?.checkFailure()
         }
     }
 
@@ -264,7 +275,10 @@ public final class RunWriter: @unchecked Sendable {
         try lock.withLock {
             let (queue, committer) = try openParts()
             guard let run else { throw RunWriterError.noOpenRun }
+            frames?.waitUntilStored()
             try committer.flush()
+            // A frame that could not be stored is reported before the run is closed.
+            try frames?.checkFailure()
             try queue.write { db in
                 try db.execute(
                     sql: "UPDATE runs SET time_stop = ?, exit_status = ?, num_events = ? WHERE uid = ?",
@@ -289,6 +303,7 @@ public final class RunWriter: @unchecked Sendable {
     public func writeEvent(_ data: JSONObject, timestamps: Timestamps = [:], stream: String? = nil, time: Double? = nil) throws -> String {
         try lock.withLock {
             let (_, committer) = try openParts()
+            if let frames, frames.hasFailure { try frames.checkFailure() }
             // `self.run` is read and updated in place: a local copy would make every event
             // copy the streams dictionary when it bumps the sequence number.
             guard run != nil else { throw RunWriterError.noOpenRun }
@@ -336,10 +351,16 @@ public final class RunWriter: @unchecked Sendable {
     /// The open run's state; used by writeImage.
     var openRun: RunState? { run }
 
-    /// Queues an image_refs row behind the events already queued.
-    func enqueueImageRef(_ ref: ImageRefRow) throws {
-        let (_, committer) = try openParts()
-        try committer.enqueue(.imageRef(ref))
+    /// Checks an image field name (once per name: the check is not free).
+    func checkImageField(_ field: String) throws {
+        if checkedImageFields.contains(field) { return }
+        try NameRules.checkPathComponent(field, kind: "field")
+        do {
+            try ZarrNodeName.validate(field)
+        } catch {
+            throw RunWriterError.invalidName(kind: "field", name: field, reason: "\(error)")
+        }
+        checkedImageFields.insert(field)
     }
 
     /// Whether `eventUID` is an event of the open run, committed or queued.
@@ -356,4 +377,11 @@ public final class RunWriter: @unchecked Sendable {
     }
 
     func withLock<T>(_ body: () throws -> T) rethrows -> T { try lock.withLock(body) }
+}
+
+/// Hands rows from the frame pipeline's threads to the committer, which is made after the
+/// pipeline (and before any frame can be submitted).
+final class CommitterSink: @unchecked Sendable {
+    var committer: Committer?
+    func enqueue(_ row: PendingRow) { committer?.enqueueInBackground(row) }
 }

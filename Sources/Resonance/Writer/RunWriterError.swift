@@ -32,6 +32,11 @@ public enum RunWriterError: Error, CustomStringConvertible, Sendable, Equatable 
     case invalidFrame(field: String, reason: String)
     /// Metadata, data keys or sample extras that could not be read back once written.
     case unencodable(what: String, reason: String)
+    /// A frame accepted by `writeImage` could not be compressed or stored in the background:
+    /// frames `firstIndex ..< firstIndex + count` of `field` were not stored and have no
+    /// image_refs row (`reason` names the file and the cause). Frames before them are
+    /// stored; the next frame of the field follows the last one stored.
+    case framesNotWritten(field: String, firstIndex: Int, count: Int, reason: String)
     /// An earlier background commit failed; the events it held are kept and retried.
     case commitFailed(reason: String, pendingEvents: Int)
 
@@ -58,6 +63,9 @@ public enum RunWriterError: Error, CustomStringConvertible, Sendable, Equatable 
             return "event \(event.debugDescription) is not an event of the current run \(run): write the event with writeEvent first and pass the uid it returned"
         case .invalidFrame(let field, let reason): return "frame for field \(field.debugDescription) refused: \(reason)"
         case .unencodable(let what, let reason): return "\(what) cannot be stored: \(reason)"
+        case .framesNotWritten(let field, let first, let count, let reason):
+            let frames = count == 1 ? "frame \(first)" : "frames \(first)...\(first + count - 1)"
+            return "\(frames) of field \(field.debugDescription) could not be written and were not stored (\(reason)); earlier frames are stored, the next frame follows the last one stored"
         case .commitFailed(let reason, let pending):
             return "committing to the database failed (\(reason)); \(pending) pending events are kept and retried on the next call or flush()"
         }

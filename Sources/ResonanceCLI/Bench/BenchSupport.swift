@@ -17,7 +17,7 @@ struct BenchPlan: Sendable {
         randomFrames: 50)
     /// A smaller version of each phase for CI smoke runs (well under 30 s in a release build).
     static let quick = BenchPlan(
-        quick: true, repetitions: 3, events: 10_000, frameSets: [(2048, 6), (512, 60)], codecs: FrameCodec.all,
+        quick: true, repetitions: 3, events: 10_000, frameSets: [(2048, 4), (512, 40)], codecs: FrameCodec.all,
         randomFrames: 10)
 }
 
@@ -181,3 +181,43 @@ func ratioText(_ r: Double) -> String { String(format: "%.2f", r) }
 
 /// "12.3 MB" (decimal megabytes, like the MB/s figures).
 func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
+
+/// CPU seconds used by the calling thread.
+func threadCPU() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+}
+
+/// CPU seconds used by the whole process.
+func processCPU() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+}
+
+/// Seconds the process's threads spent runnable but waiting for a CPU (/proc schedstat).
+func runQueueWait() -> Double {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    var total = 0.0
+    for t in tasks {
+        if let text = try? String(contentsOfFile: "/proc/self/task/\(t)/schedstat", encoding: .utf8) {
+            let parts = text.split(separator: " ")
+            if parts.count >= 2, let w = Double(parts[1]) { total += w / 1e9 }
+        }
+    }
+    return total
+}
+
+/// With BENCH_DEBUG set: where a timed part's wall time went (CPU of the process and of the
+/// calling thread, time runnable but waiting for a CPU), on stderr.
+struct CPUProbe {
+    static let enabled = ProcessInfo.processInfo.environment["BENCH_DEBUG"] != nil
+    let wall = now(), process = processCPU(), thread = threadCPU(), wait = runQueueWait()
+
+    func report(_ label: String) {
+        guard Self.enabled else { return }
+        Output.message(String(format: "%@: wall %.3f s, process CPU %.3f s, calling thread CPU %.3f s, run-queue wait %.3f s",
+                              label, now() - wall, processCPU() - process, threadCPU() - thread, runQueueWait() - wait))
+    }
+}

@@ -184,29 +184,3 @@ struct BenchError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// CPU seconds used by the calling thread.
-func threadCPU() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-}
-
-/// CPU seconds used by the whole process.
-func processCPU() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-}
-
-/// Seconds the process's threads spent runnable but waiting for a CPU (/proc schedstat).
-func runQueueWait() -> Double {
-    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-    var total = 0.0
-    for t in tasks {
-        if let text = try? String(contentsOfFile: "/proc/self/task/\(t)/schedstat", encoding: .utf8) {
-            let parts = text.split(separator: " ")
-            if parts.count >= 2, let w = Double(parts[1]) { total += w / 1e9 }
-        }
-    }
-    return total
-}

@@ -86,6 +86,8 @@ struct FramesBench {
             let failure = Slots<String>(1)
             let (seconds, growth) = Memory.measuringPeak { () -> Double in
                 let start = now()
+                let probe = CPUProbe()
+                defer { probe.report("codec-only \(set.size) \(codec.name)") }
                 concurrently(set.count) { k in
                     do {
                         slots[k] = try array.encodeChunk(set.frames[k].pixels) ?? []
@@ -115,6 +117,8 @@ struct FramesBench {
             syncFileSystem(dir)
             let (seconds, growth) = try Memory.measuringPeak { () throws -> Double in
                 let start = now()
+                let probe = CPUProbe()
+                defer { probe.report("disk-only \(label)") }
                 for (k, chunk) in chunks.enumerated() {
                     let path = folder + "/\(k)"
                     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -160,6 +164,8 @@ struct FramesBench {
             let quarter = max(set.count / 4, 1)
             let (seconds, growth) = try Memory.measuringPeak { () throws -> Double in
                 let start = now()
+                let probe = CPUProbe()
+                defer { probe.report("writer \(set.size) \(codec.name)") }
                 for k in 0..<set.count {
                     let event = try writer.writeEvent(["energy": .double(set.energies[k]), "exposure": 0.5])
                     try writer.writeImage(eventUID: event, field: "ccd", frame: set.frames[k])
@@ -176,5 +182,25 @@ struct FramesBench {
             if !(keepLast && rep == repetitions - 1) { EventsBench.removeDatabase(path) }
         }
         return (timing, drift, path)
+    }
+
+    /// Writes `frames` frames (cycling the set) in one run and prints the RSS every tenth.
+    func soak(_ set: FrameSet, frames: Int, codec: FrameCodec) throws {
+        let path = dir + "/soak.db"
+        let writer = RunWriter(dbPath: path, sample: SampleMetadata(name: "bench"), options: .init(frameCodec: codec))
+        try writer.open()
+        try writer.openRun("soak")
+        try writer.openStream("primary")
+        let start = now()
+        for k in 0..<frames {
+            let event = try writer.writeEvent(["energy": .double(set.energies[k % set.count])])
+            try writer.writeImage(eventUID: event, field: "ccd", frame: set.frames[k % set.count])
+            if (k + 1) % max(frames / 10, 1) == 0 {
+                Output.print(String(format: "%7d frames  %6.1f s  RSS %@  peak %@", k + 1, now() - start, megabytes(Memory.rss), megabytes(Memory.peak)))
+            }
+        }
+        try writer.closeRun()
+        try writer.close()
+        EventsBench.removeDatabase(path)
     }
 }

@@ -12,18 +12,74 @@ struct ReadingBench {
 
     func run(eventsDB: String?, framesDB: String?) throws -> ReadingResult {
         var result = ReadingResult(events: 0, frameSize: 0, frames: 0, resultBytes: 0, randomCount: randomFrames)
+        if let eventsDB {
+            let catalog = try Catalog(dbPath: eventsDB)
+            defer { try? catalog.close() }
+            guard let summary = try catalog.recent(1).first else { throw BenchError("\(eventsDB) holds no run") }
+            let run = try catalog.run(summary.uid)
+            var timing = Timing()
+            for _ in 0..<repetitions {
+                let (seconds, growth) = try Memory.measuringPeak { () throws -> Double in
+                    let start = now()
+                    let table = try run.table()
+                    let seconds = now() - start
+                    result.events = table.count
+                    return seconds
+                }
+                timing.seconds.append(seconds)
+                timing.peakGrowth.append(growth)
+            }
+            result.table = timing
+        }
         if let framesDB {
             let (array, _) = try Self.frameArray(framesDB)
             let count = array.shape[0]
             result.frameSize = array.shape[1]
             result.frames = count
             result.resultBytes = count * array.chunkByteCount
+            var rng = SeededGenerator(seed: 50)
+            let picks = (0..<randomFrames).map { _ in Int(rng.next() % UInt64(count)) }
+
+            let catalog = try Catalog(dbPath: framesDB)
+            defer { try? catalog.close() }
+            guard let summary = try catalog.recent(1).first else { throw BenchError("\(framesDB) holds no run") }
+            let ccd = try catalog.run(summary.uid).images(field: "ccd")
+            guard ccd.count == count else { throw BenchError("the reader sees \(ccd.count) frames, the array \(count)") }
+
+            // One random frame at a time, as a viewer asks for them.
+            var random = Timing()
+            for _ in 0..<repetitions {
+                var checksum = 0
+                let start = now()
+                for k in picks {
+                    let frame = try ccd.frame(k, as: UInt16.self)
+                    checksum &+= Int(frame.pixels[frame.pixels.count / 2])
+                }
+                random.seconds.append((now() - start) / Double(max(picks.count, 1)))
+                if checksum == -1 { print(checksum) }  // keep the reads
+            }
+            result.randomFrame = random
+
+            // The whole run into one buffer.
+            var whole = Timing()
+            for _ in 0..<repetitions {
+                let (seconds, growth) = try Memory.measuringPeak { () throws -> Double in
+                    let start = now()
+                    let stack = try ccd.frames(0..<count, as: UInt16.self)
+                    let seconds = now() - start
+                    guard stack.pixels.count == count * array.chunkByteCount / 2 else { throw BenchError("short read") }
+                    return seconds
+                }
+                whole.seconds.append(seconds)
+                whole.peakGrowth.append(growth)
+            }
+            result.wholeRun = whole
+
+            // Baselines: the same chunks, already in memory, decoded alone.
             let encoded = try (0..<count).map { k -> [UInt8] in
                 guard let bytes = try array.loadEncodedChunk(at: [k, 0, 0]) else { throw BenchError("frame \(k) missing") }
                 return bytes
             }
-            var rng = SeededGenerator(seed: 50)
-            let picks = (0..<randomFrames).map { _ in Int(rng.next() % UInt64(count)) }
             result.randomFrameBaseline = try decodeEach(array, encoded, picks)
             result.wholeRunBaseline = try decodeAll(array, encoded)
         }

@@ -40,6 +40,16 @@ struct BenchCommand: ParsableCommand {
     @Option(help: .hidden)
     var phases: String = "events,frames,reading"
 
+    @Option(help: .hidden)
+    var codecs: String?
+
+    @Option(help: .hidden)
+    var sizes: String?
+
+    /// Frames to write in a memory soak (cycling the generated frames), RSS printed along.
+    @Option(help: .hidden)
+    var soak: Int?
+
     func validate() throws {
         let known: Set<String> = ["events", "frames", "reading"]
         for p in phases.split(separator: ",") where !known.contains(String(p)) {
@@ -48,7 +58,17 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let plan = quick ? BenchPlan.quick : BenchPlan.full
+        var plan = quick ? BenchPlan.quick : BenchPlan.full
+        if let sizes {
+            let wanted = Set(sizes.split(separator: ",").compactMap { Int($0) })
+            plan.frameSets = plan.frameSets.filter { wanted.contains($0.size) }
+        }
+        if let codecs {
+            plan.codecs = try codecs.split(separator: ",").map {
+                guard let c = FrameCodec(name: String($0)) else { throw ValidationError("unknown codec \($0)") }
+                return c
+            }
+        }
         let root: String
         let ownsRoot: Bool
         if let dir {
@@ -81,6 +101,13 @@ struct BenchCommand: ParsableCommand {
             let baseline = try bench.runBaseline()
             report.events = EventsResult(count: plan.events, writer: writer, baseline: baseline)
             eventsDB = path
+        }
+
+        if let soak {
+            let spec = plan.frameSets[0]
+            let set = FrameSet.generate(size: spec.size, count: spec.count)
+            try FramesBench(repetitions: 1, dir: root).soak(set, frames: soak, codec: plan.codecs[0])
+            return
         }
 
         var framesDB: String?

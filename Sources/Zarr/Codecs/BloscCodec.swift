@@ -120,13 +120,14 @@ public struct BloscCodec: Sendable, Hashable {
             throw ZarrError.encodingFailed(
                 chunk: "", codec: "blosc", reason: "clevel \(clevel), typesize \(typesize ?? 1) or blocksize \(blocksize) out of range")
         }
-        let compressor = cname.rawValue
-        return try compressedBytes(capacity: input.count + Int(BLOSC_MAX_OVERHEAD)) { out in
-            let written = blosc_compress_ctx(Int32(clevel), shuffle.code, typesize ?? 1, input.count, input.baseAddress,
-                out.baseAddress, out.count, compressor, blocksize, 1)
+        return try compressedBytes(capacity: input.count + Int(BLOSC_MAX_OVERHEAD)) { o in
+            let written = CodecThreads.run(bytes: input.count) { threads in
+                blosc_compress_ctx(Int32(clevel), shuffle.code, typesize ?? 1, input.count, input.baseAddress,
+                    o.baseAddress, o.count, cname.rawValue, blocksize, threads)
+            }
             guard written > 0 else {
                 throw ZarrError.encodingFailed(
-                    chunk: "", codec: "blosc", reason: "blosc_compress_ctx failed (\(written)); is \(compressor) built in?")
+                    chunk: "", codec: "blosc", reason: "blosc_compress_ctx failed (\(written)); is \(cname.rawValue) built in?")
             }
             return Int(written)
         }
@@ -156,7 +157,9 @@ public struct BloscCodec: Sendable, Hashable {
             throw ZarrError.corruptChunk(chunk: "", codec: "blosc", reason: "holds \(size) bytes, expected \(output.count)")
         }
         if size == 0 { return }
-        let written = blosc_decompress_ctx(input.baseAddress, output.baseAddress, output.count, 1)
+        let written = CodecThreads.run(bytes: output.count) { threads in
+            blosc_decompress_ctx(input.baseAddress, output.baseAddress, output.count, threads)
+        }
         guard written == size else {
             throw ZarrError.corruptChunk(chunk: "", codec: "blosc", reason: "blosc_decompress_ctx failed (\(written))")
         }

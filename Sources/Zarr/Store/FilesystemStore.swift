@@ -65,7 +65,8 @@ public struct FilesystemStore: ZarrStore {
             if part.isEmpty || part == "." || part == ".." {
                 throw ZarrError.invalidKey(key: key, reason: "empty, \".\" or \"..\" path component")
             }
-            if part.utf8.contains(0) || part.contains("\\") {
+            // Bytes, not Foundation's substring search (which costs more than the write it guards).
+            if part.utf8.contains(where: { $0 == 0 || $0 == UInt8(ascii: "\\") }) {
                 throw ZarrError.invalidKey(key: key, reason: "NUL or backslash in a path component")
             }
         }
@@ -115,7 +116,7 @@ public struct FilesystemStore: ZarrStore {
         let slash = path.lastIndex(of: "/")!
         let folder = String(path[..<slash])
         let name = path[path.index(after: slash)...]
-        let temporary = folder + "/." + name + "." + String(UInt64.random(in: 0...UInt64.max), radix: 36) + ".tmp"
+        let temporary = folder + "/." + name + "." + TemporaryName.next() + ".tmp"
         let durable = durability == .fsync
 
         var fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
@@ -219,18 +220,44 @@ public struct FilesystemStore: ZarrStore {
     // MARK: Folders
 
     /// `mkdir -p`; with `durable`, each new folder's parent is fsynced so the entry survives power loss.
+    ///
+    /// Starts at the deepest folder and goes up only as far as folders are missing: a new
+    /// chunk folder under existing ones costs one or two `mkdir` calls, not one per level.
     static func makeDirectories(_ path: String, durable: Bool) throws {
-        var current = ""
-        for part in path.split(separator: "/") {
-            current += "/" + part
+        var missing: [String] = []  // deepest first
+        var current = path
+        while current.count > 1 {
             if mkdir(current, 0o777) == 0 {
-                if durable, let slash = current.lastIndex(of: "/") {
-                    try syncDirectory(slash == current.startIndex ? "/" : String(current[..<slash]))
+                if durable { try syncParent(of: current) }
+                break
+            }
+            let code = errno
+            if code == EEXIST {
+                var info = stat()
+                guard stat(current, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+                    throw failure(current, "create directory", ENOTDIR)
                 }
+                break
+            }
+            guard code == ENOENT, let slash = current.lastIndex(of: "/") else {
+                throw failure(current, "create directory", code)
+            }
+            missing.append(current)
+            current = slash == current.startIndex ? "/" : String(current[..<slash])
+        }
+        // The parents exist now: make the missing folders top down.
+        for folder in missing.reversed() {
+            if mkdir(folder, 0o777) == 0 {
+                if durable { try syncParent(of: folder) }
             } else if errno != EEXIST {
-                throw failure(current, "create directory")
+                throw failure(folder, "create directory")
             }
         }
+    }
+
+    private static func syncParent(of folder: String) throws {
+        guard let slash = folder.lastIndex(of: "/") else { return }
+        try syncDirectory(slash == folder.startIndex ? "/" : String(folder[..<slash]))
     }
 
     static func syncDirectory(_ path: String) throws {
@@ -238,5 +265,21 @@ public struct FilesystemStore: ZarrStore {
         if fd < 0 { throw failure(path, "open directory") }
         defer { close(fd) }
         if fsync(fd) != 0 && errno != EINVAL { throw failure(path, "fsync directory") }
+    }
+}
+
+/// Names for temporary files: unique within the process (a counter) and across processes
+/// (the pid and a random salt drawn once), without a system call per name.
+enum TemporaryName {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var counter: UInt64 = 0
+    private static let prefix = String(getpid(), radix: 36) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36) + "-"
+
+    static func next() -> String {
+        lock.lock()
+        counter += 1
+        let n = counter
+        lock.unlock()
+        return prefix + String(n, radix: 36)
     }
 }
