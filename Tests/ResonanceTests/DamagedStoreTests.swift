@@ -80,6 +80,7 @@ struct DamagedStoreTests {
         let e = try w.writeEvent(["k": 0])
         let frame = Frame<UInt16>(rows: 8, columns: 8, pixels: [UInt16](repeating: 3, count: 64))
         try w.writeImage(eventUID: e, field: "ccd", frame: frame)
+        try w.flush()  // the frame is stored before the folder goes
         try FileManager.default.removeItem(atPath: dir.file("bt.zarr"))
         #expect { try w.writeImage(eventUID: e, field: "ccd", frame: frame) } throws: { "\($0)".contains(dir.file("bt.zarr")) }
         // Events go on; the run closes.
