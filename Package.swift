@@ -41,7 +41,7 @@ let package = Package(
         .executableTarget(
             name: "ResonanceCLI",
             dependencies: [
-                "Resonance", "Zarr", "JSONValue",
+                "Resonance", "Zarr", "JSONValue", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),  // raw SQLite baseline of `resonance bench`
@@ -51,18 +51,21 @@ let package = Package(
         // A writer for tests to SIGKILL (Tests/FaultWriter); not a product.
         .executableTarget(name: "ResonanceFaultWriter", dependencies: ["Resonance"], path: "Tests/FaultWriter"),
 
-        .testTarget(name: "JSONValueTests", dependencies: ["JSONValue"]),
-        .testTarget(name: "ZarrTests", dependencies: ["Zarr"], resources: [.copy("Golden")]),
+        // What the test targets share: temp folders, running executables and Python, fixtures.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+
+        .testTarget(name: "JSONValueTests", dependencies: ["JSONValue", "TestSupport"]),
+        .testTarget(name: "ZarrTests", dependencies: ["Zarr", "TestSupport"], resources: [.copy("Golden")]),
         .testTarget(
             name: "ResonanceTests",
             dependencies: [
-                "Resonance", "Zarr", "JSONValue",
+                "Resonance", "Zarr", "JSONValue", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["Resonance", "JSONValue", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Resonance", "JSONValue", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -6,7 +6,7 @@ import Testing
 /// with its baseline. Speed is not checked here (CI machines vary); the shape is.
 @Suite("resonance bench")
 struct BenchCommandTests {
-    let dir = CLITempDir()
+    let dir = TempDir()
 
     @Test func quickJSONHasEveryPhaseWithItsBaseline() throws {
         let result = try resonance("bench", "--quick", "--json", "--dir", dir.path)

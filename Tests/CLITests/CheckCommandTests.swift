@@ -4,7 +4,7 @@ import Testing
 
 @Suite("resonance check")
 struct CheckCommandTests {
-    let dir = CLITempDir()
+    let dir = TempDir()
 
     @Test func healthyDemoBeamtime() throws {
         let demo = try resonance("demo", "--out", dir.path, "--label", "bt", "--points", "20", "--frames", "3", "--size", "64")
@@ -23,7 +23,7 @@ struct CheckCommandTests {
     @Test func killedWriterIsListedAndRepaired() throws {
         let db = dir.file("killed.db")
         let child = Process()
-        child.executableURL = URL(fileURLWithPath: executablePath("ResonanceFaultWriter"))
+        child.executableURL = URL(fileURLWithPath: builtExecutable("ResonanceFaultWriter"))
         child.arguments = [db, "frames", "0.2"]
         child.standardOutput = FileHandle.nullDevice
         try child.run()
@@ -49,7 +49,7 @@ struct CheckCommandTests {
         let repaired = try resonance("check", db, "--repair")
         #expect(repaired.status == 0, "\(repaired.stdout)\(repaired.stderr)")
         #expect(repaired.stdout.contains("closed run \(uid)"))
-        let after = try python("""
+        let after = try runPython("""
             import sqlite3, json, sys
             con = sqlite3.connect(sys.argv[1])
             status, stop, n, meta = con.execute("SELECT exit_status, time_stop, num_events, metadata FROM runs WHERE uid=?", (sys.argv[2],)).fetchone()

@@ -5,6 +5,10 @@
 //   ResonanceFaultWriter DB closing [INTERVAL]   runs of 50 events, closed over and over: "C <uid>"
 //   ResonanceFaultWriter DB frames [INTERVAL]    an event and a 256x256 uint16 frame each: "F <seq>"
 //                                                 pixel i of frame seq = (seq * 31 + i) % 65536
+//   ResonanceFaultWriter DB read SECONDS         a reader beside a "frames" writer: reads the newest
+//                                                 run's table and last frame over and over, checks
+//                                                 they only grow and hold the right pixels; prints
+//                                                 "READS <n> EVENTS <max>" at the end, "ERR <why>" on failure
 //   ResonanceFaultWriter DB mixed [INTERVAL]     runs of events and frames, closed over and over,
 //                                                 reporting "E <seq> <uid>", "F <seq>", "C <uid>"
 import Foundation
@@ -19,12 +23,16 @@ func report(_ line: String) {
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data((message + "\n").utf8))
+    FileHandle.standardOutput.write(Data((message + "\n").utf8))
     exit(2)
 }
 
 let args = CommandLine.arguments
 guard args.count >= 3 else {
     fail("usage: ResonanceFaultWriter DB events|closing|frames|mixed [INTERVAL]")
+}
+if args[2] == "read" {
+    readWhileWriting(db: args[1], seconds: args.count > 3 ? Double(args[3]) ?? 5 : 5)
 }
 let interval = args.count > 3 ? Double(args[3]) ?? 1.0 : 1.0
 let writer = RunWriter(dbPath: args[1], sample: SampleMetadata(name: "fault-sample"),
@@ -92,4 +100,41 @@ do {
     }
 } catch {
     fail("error: \(error)")
+}
+
+/// The reader side of the concurrency test. Exits 0 after `seconds` without an error, 1 otherwise.
+func readWhileWriting(db: String, seconds: Double) -> Never {
+    let deadline = Date().addingTimeInterval(seconds)
+    var reads = 0
+    var lastEvents = 0
+    var lastFrames = 0
+    do {
+        // The writer may not have created the file yet.
+        while !FileManager.default.fileExists(atPath: db) && Date() < deadline { usleep(20_000) }
+        let catalog = try Catalog(dbPath: db)
+        while Date() < deadline {
+            guard let summary = try catalog.recent(1).first else { usleep(10_000); continue }
+            let run = try catalog.run(summary.uid)
+            let table = try run.table(stream: "primary")
+            let frames = try run.images(field: "ccd")
+            guard table.count >= lastEvents, frames.count >= lastFrames else {
+                fail("ERR run shrank: \(lastEvents) -> \(table.count) events, \(lastFrames) -> \(frames.count) frames")
+            }
+            lastEvents = table.count
+            lastFrames = frames.count
+            if frames.count > 0 {
+                let k = frames.count - 1
+                let frame = try frames.frame(k, as: UInt16.self)
+                let seq = k + 1
+                for i in stride(from: 0, to: frame.pixels.count, by: 997) where frame.pixels[i] != UInt16((seq * 31 + i) % 65536) {
+                    fail("ERR frame \(k) pixel \(i) is \(frame.pixels[i])")
+                }
+            }
+            reads += 1
+        }
+        report("READS \(reads) EVENTS \(lastEvents) FRAMES \(lastFrames)")
+        exit(0)
+    } catch {
+        fail("ERR \(error)")
+    }
 }

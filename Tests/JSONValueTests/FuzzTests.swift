@@ -6,12 +6,12 @@ enum Fuzz {
     static let interesting: [UInt8] = Array(#"{}[]":,0123456789-+.eE \\/ntrufalsNIiybu"#.utf8)
         + [0x00, 0x09, 0x0A, 0x0D, 0x1F, 0x7F, 0x80, 0xBF, 0xC3, 0xA9, 0xED, 0xA0, 0xF0, 0x9F, 0xF4, 0xFF]
 
-    static func randomByte(using rng: inout SeededRNG) -> UInt8 {
+    static func randomByte(using rng: inout SplitMix64) -> UInt8 {
         Bool.random(using: &rng) ? interesting.randomElement(using: &rng)! : UInt8.random(in: 0...255, using: &rng)
     }
 
     /// One to three random edits: flip, insert, delete, duplicate, truncate, swap, splice a token.
-    static func mutate(_ bytes: inout [UInt8], using rng: inout SeededRNG) {
+    static func mutate(_ bytes: inout [UInt8], using rng: inout SplitMix64) {
         for _ in 0..<Int.random(in: 1...3, using: &rng) {
             let n = bytes.count
             let at = n == 0 ? 0 : Int.random(in: 0..<n, using: &rng)
@@ -60,7 +60,7 @@ enum Fuzz {
 /// read must survive a write/read round trip.
 @Suite struct FuzzTests {
     @Test func randomBytes() {
-        var rng = SeededRNG(seed: 0xF00D)
+        var rng = SplitMix64(seed: 0xF00D)
         var failures: [String] = []
         for _ in 0..<25_000 {
             let count = Int.random(in: 0...24, using: &rng)
@@ -71,7 +71,7 @@ enum Fuzz {
     }
 
     @Test func mutationsOfValidJSON() {
-        var rng = SeededRNG(seed: 0xBEEF)
+        var rng = SplitMix64(seed: 0xBEEF)
         var generator = ValueGenerator(seed: 77)
         var failures: [String] = []
         var parsed = 0

@@ -1,19 +1,8 @@
 import Foundation
 import JSONValue
 import Testing
+@_exported import TestSupport
 
-/// SplitMix64: a small seeded generator, so every random test is reproducible.
-struct SeededRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Parses, failing the test with the error when the text is refused.
 func parse(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> JSONValue {
@@ -47,8 +36,8 @@ func parseError(_ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocat
 /// Random JSON values that stress the writer: odd strings, doubles from raw bit patterns
 /// and from the places where repr's layout changes, extreme integers, nesting.
 struct ValueGenerator {
-    var rng: SeededRNG
-    init(seed: UInt64) { rng = SeededRNG(seed: seed) }
+    var rng: SplitMix64
+    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
     mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &rng) }
     mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &rng) < p }

@@ -10,14 +10,19 @@ struct CatalogTableTests {
     let uid = fakeUID("feed")
 
     /// A new beamtime with one open run whose "primary" stream holds these event data texts.
-    func table(_ data: [String], stream: String = "primary") throws -> EventTable {
+    func run(_ data: [String]) throws -> Run {
         let db = dir.file(UUID().uuidString + ".db")
         let b = try BeamtimeBuilder(db)
         try b.run(uid, start: 1)
         let s = try b.stream("primary", run: uid)
         try b.events(s, data)
         try b.close()
-        return try Catalog(dbPath: db).run(uid).table(stream: stream)
+        return try Catalog(dbPath: db).run(uid)
+    }
+
+    /// The table of stream `stream` of such a run.
+    func table(_ data: [String], stream: String = "primary") throws -> EventTable {
+        try run(data).table(stream: stream)
     }
 
     @Test func columnsAreSeqNumTimeThenFieldsInFirstSeenOrder() throws {
@@ -239,6 +244,18 @@ struct CatalogTableTests {
         #expect(t.column("late")?.missingCount == n - 5)
     }
 
+    @Test func tablesAreReadFromManyThreadsAtOnce() throws {
+        // Every pool thread busy reading tables: each read must finish without a free worker.
+        let n = 2 * EventTableLoader.rowsPerChunk + 3
+        let run = try self.run((0..<n).map { #"{"i": \#($0), "x": \#(Double($0) / 8)}"# })
+        let table = try run.table()
+        let counts = Counts()
+        DispatchQueue.concurrentPerform(iterations: 2 * ProcessInfo.processInfo.activeProcessorCount + 2) { _ in
+            if let t = try? run.table(), (try? t.int64s("i")) == (try? table.int64s("i")) { counts.add() }
+        }
+        #expect(counts.value == 2 * ProcessInfo.processInfo.activeProcessorCount + 2)
+    }
+
     @Test func seqNumsContinuingAcrossStreamsAreKeptAsWritten() throws {
         // A writer that numbers events across the run instead of per stream.
         let b = try BeamtimeBuilder(db)
@@ -254,4 +271,11 @@ struct CatalogTableTests {
         #expect(try run.table(stream: "baseline").seqNums == [1, 5])
         #expect(run.numEvents == 5)
     }
+}
+
+final class Counts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
 }

@@ -29,6 +29,16 @@ final class SmallDisk {
         try? FileManager.default.removeItem(atPath: path)
     }
 
+    /// Remounts the file system read-only or read-write.
+    func remount(readOnly: Bool) throws {
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-o", readOnly ? "remount,ro" : "remount,rw", path]
+        try mount.run()
+        mount.waitUntilExit()
+        guard mount.terminationStatus == 0 else { throw CancellationError() }
+    }
+
     /// Fills the disk with a ballast file; removing it frees the space again.
     func fill() throws -> String {
         let ballast = path + "/ballast"

@@ -187,6 +187,14 @@ struct SchemaTests {
         try expectRefusedUntouched(db) { if case .notSQLite = $0 { return true } else { return false } }
     }
 
+    @Test func aMissingFolderIsRefusedAndNotCreated() throws {
+        let path = dir.file("no-such-folder/beamtime.db")
+        #expect(throws: DatabaseFileError(path: path, problem: .missingFolder)) {
+            try RunWriter(dbPath: path, sample: SampleMetadata(name: "x")).open()
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("no-such-folder")))
+    }
+
     @Test func directoryIsRefused() throws {
         try FileManager.default.createDirectory(atPath: db, withIntermediateDirectories: true)
         try expectRefusedUntouched(db) { $0 == .isDirectory }

@@ -65,7 +65,7 @@ func checkGoldenStore(in folder: URL) throws -> [String] {
 
     @Test func regeneratedGoldenStore() throws {
         try withTemporaryDirectory { dir in
-            let script = packageRoot.appendingPathComponent("Tests/ZarrTests/Golden/make_golden.py").path
+            let script = packageRoot + "/Tests/ZarrTests/Golden/make_golden.py"
             _ = try runPython("import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
                 [script, dir.path])
             let checked = try checkGoldenStore(in: dir)

@@ -29,8 +29,9 @@ import Testing
         ]
     }
 
-    /// Deterministic values of `type` in native bytes, with frames 2..<4 set to the fill
-    /// value so those chunks are missing from the store.
+    /// Deterministic values of `type` in native bytes, with frames 1..<4 set to the fill
+    /// value: chunks of frames 2..<4 and the shard of frames 2..<4 are then missing from the
+    /// store, and shards of frames 0..<2 miss the inner chunks of frame 1.
     static func sample(_ type: ZarrDataType, count: Int, fill: [UInt8]) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count * type.size)
         bytes.withUnsafeMutableBytes { raw in
@@ -52,7 +53,7 @@ import Testing
                 }
             }
             let frame = 7 * 6 * type.size
-            for k in (2 * frame)..<(4 * frame) { raw[k] = fill[(k - 2 * frame) % fill.count] }
+            for k in (1 * frame)..<(4 * frame) { raw[k] = fill[(k - frame) % fill.count] }
         }
         return bytes
     }
@@ -142,8 +143,13 @@ import Testing
             #expect(result["groups"]?[""]?["attributes"]?["nan"]?.doubleValue?.isNaN == true)
             #expect(result["groups"]?["uint16"]?["members"]?.arrayValue?.count == 13)
             #expect(result["groups"]?["grown"]?["members"] == ["frames", "shrunk"])
-            // Missing chunks really are missing: frames 2..<4 were all fill value.
+            // Missing chunks really are missing: frames 1..<4 were all fill value.
             #expect(try ZarrArray.open(in: store, at: "uint16/default").chunkExists(at: [1, 0, 0]) == false)
+            #expect(try ZarrArray.open(in: store, at: "uint16/sharding").chunkExists(at: [1, 0, 0]) == false)
+            let shard = try #require(try ZarrArray.open(in: store, at: "uint16/sharding").loadEncodedChunk(at: [0, 0, 0]))
+            let index = shard.suffix(8 * 16 + 4).prefix(8 * 16)  // 2 x 2 x 2 inner chunks
+            let entries = Array(index).withUnsafeBytes { raw in (0..<16).map { raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self) } }
+            #expect(entries.filter { $0 == UInt64.max }.count == 8, "frame 1's four inner chunks are not stored")
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@_exported import TestSupport
 @testable import Zarr
 
 /// A fresh temporary folder for one test, removed afterwards.
@@ -19,84 +20,14 @@ func withTemporaryStore<R>(_ body: (FilesystemStore, URL) throws -> R) throws ->
     }
 }
 
-/// The package root, found from this file's path (Tests/ZarrTests/TestSupport.swift).
-let packageRoot: URL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// The shared folder beside the package (`../shared`).
-let sharedDirectory: URL = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
+/// The shared folder beside the package (`../shared`), as a URL.
+let sharedDirectory = URL(fileURLWithPath: sharedDir)
 
 /// The golden stores written by zarr-python (`Tests/ZarrTests/Golden`).
 let goldenDirectory: URL = {
     if let url = Bundle.module.url(forResource: "Golden", withExtension: nil) { return url }
-    return packageRoot.appendingPathComponent("Tests/ZarrTests/Golden")
+    return URL(fileURLWithPath: packageRoot + "/Tests/ZarrTests/Golden")
 }()
-
-struct PythonFailure: Error, CustomStringConvertible {
-    let description: String
-}
-
-/// Runs `python3 -c script args...` and returns its standard output. Fails (never skips)
-/// when zarr-python is missing, saying how to install it.
-func runPython(_ script: String, _ arguments: [String] = []) throws -> String {
-    let check = try runProcess(["python3", "-c", "import zarr, numpy; assert zarr.__version__.startswith('3.')"])
-    guard check.status == 0 else {
-        throw PythonFailure(description: """
-            zarr-python 3 is needed for the interoperability tests: pip install zarr==3.1.5 numpy
-            (python3 said: \(check.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))
-            """)
-    }
-    let result = try runProcess(["python3", "-c", script] + arguments)
-    guard result.status == 0 else {
-        throw PythonFailure(description: "python3 exited with \(result.status):\n\(result.stderr)\n\(result.stdout)")
-    }
-    return result.stdout
-}
-
-func runProcess(_ command: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = command
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Read both pipes before waiting so a chatty child cannot block on a full pipe.
-    let errData = UncheckedBox<Data>()
-    let done = DispatchSemaphore(value: 0)
-    let errHandle = err.fileHandleForReading
-    DispatchQueue.global().async {
-        errData.value = errHandle.readDataToEndOfFile()
-        done.signal()
-    }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    done.wait()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self),
-            String(decoding: errData.value ?? Data(), as: UTF8.self))
-}
-
-final class UncheckedBox<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: T?
-    var value: T? {
-        get { lock.lock(); defer { lock.unlock() }; return stored }
-        set { lock.lock(); stored = newValue; lock.unlock() }
-    }
-}
-
-/// A small deterministic random generator (SplitMix64) so failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Bytes of a file as text.
 func text(_ url: URL) throws -> String {

@@ -129,6 +129,11 @@ public enum IndexSchema {
         CREATE INDEX IF NOT EXISTS idx_runs_index_plan ON runs_index(plan_name);
         CREATE INDEX IF NOT EXISTS idx_runs_index_sample ON runs_index(sample_name);
         CREATE INDEX IF NOT EXISTS idx_runs_index_tstart ON runs_index(time_start);
+        -- Searches are newest first with a limit: with time_start second, an equality
+        -- filter walks its index in time order and stops at the limit (no sort).
+        CREATE INDEX IF NOT EXISTS idx_runs_index_sample_tstart ON runs_index(sample_name, time_start);
+        CREATE INDEX IF NOT EXISTS idx_runs_index_plan_tstart ON runs_index(plan_name, time_start);
+        CREATE INDEX IF NOT EXISTS idx_runs_index_researcher_tstart ON runs_index(researcher_id, time_start);
         """
 
     /// Upgrades, in order (none yet: version 1 is the first).

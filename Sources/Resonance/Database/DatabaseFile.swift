@@ -38,6 +38,15 @@ enum DatabaseFile {
         return .sqlite
     }
 
+    /// Writers create files, never folders: a mistyped folder is an error, not a new tree.
+    static func checkFolder(of path: String) throws(DatabaseFileError) {
+        let folder = (path as NSString).deletingLastPathComponent
+        var isDirectory: ObjCBool = false
+        if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            throw DatabaseFileError(path: path, problem: .missingFolder)
+        }
+    }
+
     /// Connection settings every writer connection shares.
     static func writerConfiguration() -> Configuration {
         var config = Configuration()
@@ -54,6 +63,14 @@ enum DatabaseFile {
         return config
     }
 
+    /// An SQLite URI that opens `path` immutable: no locks, no `-shm`, no `-wal`. Only safe
+    /// when no `-wal` exists and nobody can write the file meanwhile.
+    static func immutableURI(_ path: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        return "file:" + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path) + "?immutable=1"
+    }
+
     /// Reads `user_version` and the table names without changing anything on disk.
     ///
     /// With no `-wal` beside it, the file alone is the database: it is opened immutable,
@@ -66,9 +83,7 @@ enum DatabaseFile {
         if hasWAL {
             name = path
         } else {
-            var allowed = CharacterSet.urlPathAllowed
-            allowed.remove(charactersIn: "?#%")
-            name = "file:" + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path) + "?immutable=1"
+            name = immutableURI(path)
             flags |= SQLITE_OPEN_URI
         }
         defer { sqlite3_close_v2(connection) }
@@ -125,11 +140,7 @@ enum DatabaseFile {
     static func openForWriting<Schema: DatabaseSchema>(
         _ path: String, schema: Schema.Type, configuration: Configuration = writerConfiguration()
     ) throws -> DatabaseQueue {
-        let folder = (path as NSString).deletingLastPathComponent
-        var isDirectory: ObjCBool = false
-        if !folder.isEmpty, !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
-            throw DatabaseFileError(path: path, problem: .missingFolder)
-        }
+        try checkFolder(of: path)
         if try inspect(path) == .sqlite {
             let (version, tables) = try survey(path)
             try check(path: path, version: version, tables: tables, schema: schema)
@@ -173,12 +184,14 @@ enum DatabaseFile {
     static func check<Schema: DatabaseSchema>(
         path: String, version: Int, tables: Set<String>, schema: Schema.Type
     ) throws(DatabaseFileError) {
-        if version > schema.version {
-            throw DatabaseFileError(path: path, problem: .newerSchema(found: version, supported: schema.version))
-        }
+        // Tables first: a beamtime (version 2) opened as a master index (version 1) is
+        // another kind of file, not a newer one.
         let userTables = tables.filter { !$0.hasPrefix("sqlite_") }
         if !userTables.isEmpty, !schema.requiredTables.isSubset(of: userTables) {
             throw DatabaseFileError(path: path, problem: .foreignDatabase(tables: userTables.sorted()))
+        }
+        if version > schema.version {
+            throw DatabaseFileError(path: path, problem: .newerSchema(found: version, supported: schema.version))
         }
     }
 
@@ -203,6 +216,14 @@ enum DatabaseFile {
         do {
             return try DatabaseQueue(path: path, configuration: config)
         } catch let error as DatabaseError {
+            // A WAL-mode file on read-only media (or in a folder we cannot write) cannot get
+            // its -shm file. With no -wal beside it the main file holds everything, and a
+            // folder nobody can write has no writer: reading it immutable is safe.
+            let folder = (path as NSString).deletingLastPathComponent
+            if !FileManager.default.fileExists(atPath: path + "-wal"), access(folder.isEmpty ? "." : folder, W_OK) != 0,
+               let queue = try? DatabaseQueue(path: immutableURI(path), configuration: config) {
+                return queue
+            }
             throw DatabaseFileError(path: path, problem: classify(error))
         }
     }

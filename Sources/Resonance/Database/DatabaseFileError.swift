@@ -1,7 +1,7 @@
 /// A database file that cannot be used, with the path and what is wrong with it.
 ///
 /// Files refused this way are left byte-for-byte untouched.
-public struct DatabaseFileError: Error, CustomStringConvertible, Sendable {
+public struct DatabaseFileError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What is wrong with the file.
     public enum Problem: Sendable, Equatable {
         /// Nothing is at the path (readers do not create files).

@@ -91,10 +91,12 @@ public struct BeamtimeInfo: Sendable, Equatable {
     public var timeStop: Double?
     /// Free text.
     public var description: String?
+    /// Runs of the beamtime in the index.
+    public var runCount: Int
 
     public init(
         id: Int64, researcherID: Int64, label: String, dbPath: String, timeStart: Double? = nil,
-        timeStop: Double? = nil, description: String? = nil
+        timeStop: Double? = nil, description: String? = nil, runCount: Int = 0
     ) {
         self.id = id
         self.researcherID = researcherID
@@ -103,5 +105,6 @@ public struct BeamtimeInfo: Sendable, Equatable {
         self.timeStart = timeStart
         self.timeStop = timeStop
         self.description = description
+        self.runCount = runCount
     }
 }

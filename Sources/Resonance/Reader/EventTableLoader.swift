@@ -23,10 +23,11 @@ enum EventTableLoader {
         guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage) }
         sqlite3_bind_text(statement, 1, streamUID, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
 
-        // This thread steps SQLite; each full chunk goes to a worker while it reads on, and it
-        // parses the last chunk itself. On two cores reading and parsing overlap.
-        let group = DispatchGroup()
-        defer { group.wait() }
+        // This thread steps SQLite and offers each full chunk to a worker while it reads on;
+        // then it parses every chunk no worker has taken. On two cores reading and parsing
+        // overlap, and nothing waits for a worker that never comes (a busy thread pool).
+        let work = ChunkWork()
+        defer { work.finish() }  // also when reading fails: workers not yet started skip their chunk
         var chunks: [EventChunk] = []
         var rowCount = 0
         // The chunk being filled, in locals: appending to a class's properties row by row
@@ -57,16 +58,16 @@ enum EventTableLoader {
             if seqNums.count == rowsPerChunk {
                 let full = finishChunk()
                 chunks.append(full)
-                DispatchQueue.global().async(group: group) { full.parse(stream: stream) }
+                DispatchQueue.global().async { if work.take(full) { full.parse(stream: stream); work.done() } }
                 startChunk(expectedBytes: bytes.count + bytes.count / 8 + 1)
             }
         }
-        if !seqNums.isEmpty || chunks.isEmpty {
-            let last = finishChunk()
-            chunks.append(last)
-            last.parse(stream: stream)
+        if !seqNums.isEmpty || chunks.isEmpty { chunks.append(finishChunk()) }
+        for chunk in chunks where work.take(chunk) {
+            chunk.parse(stream: stream)
+            work.done()
         }
-        group.wait()
+        work.finish()
         if let failure = chunks.lazy.compactMap(\.failure).first { throw failure }
 
         var allSeqNums: [Int64] = []
@@ -146,11 +147,41 @@ enum EventTableLoader {
     }
 }
 
+/// Which chunks a thread has taken to parse, and how many of those are parsed.
+final class ChunkWork: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var taken: Set<ObjectIdentifier> = []  // guarded by `condition`
+    private var finished = 0  // guarded by `condition`
+    private var closed = false  // guarded by `condition`
+
+    /// True when the caller is the first to ask for `chunk` (before ``finish()``), and must
+    /// parse it and call ``done()``.
+    func take(_ chunk: EventChunk) -> Bool {
+        condition.withLock { !closed && taken.insert(ObjectIdentifier(chunk)).inserted }
+    }
+
+    func done() {
+        condition.withLock {
+            finished += 1
+            condition.broadcast()
+        }
+    }
+
+    /// Lets no one take another chunk, and waits until every taken chunk is parsed.
+    func finish() {
+        condition.lock()
+        closed = true
+        while finished < taken.count { condition.wait() }
+        condition.unlock()
+    }
+}
+
 /// Up to ``EventTableLoader/rowsPerChunk`` consecutive events: their text as read from
 /// SQLite, then the parsed cells.
 ///
-/// Unchecked Sendable: the reading thread fills a chunk, then exactly one thread parses it,
-/// and the reading thread reads the result only after waiting for that parse to finish.
+/// Unchecked Sendable: the reading thread fills a chunk, then exactly one thread parses it
+/// (the one ``ChunkWork/take(_:)`` lets), and the reading thread reads the result only after
+/// waiting for that parse to finish.
 final class EventChunk: @unchecked Sendable {
     let firstRow: Int
     let seqNums: [Int64]

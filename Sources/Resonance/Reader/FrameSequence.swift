@@ -13,7 +13,7 @@ import Zarr
 ///
 /// ```swift
 /// let ccd = try run.images(field: "ccd")
-/// print(ccd.count, ccd.shape, ccd.dtype ?? "-")        // 5 [5, 64, 64] uint16
+/// print(ccd.count, ccd.shape, ccd.dtype?.rawValue ?? "-")   // 5 [5, 64, 64] uint16
 /// let last = try ccd.frame(-1, as: UInt16.self)          // Frame<UInt16>
 /// let stack = try ccd.frames(0..<3, as: UInt16.self)     // FrameStack<UInt16>, 3 frames
 /// let block = try ccd.frames(...)                        // FrameBlock: every frame, element type from the file

@@ -8,7 +8,7 @@ import GRDB
 ///
 /// ```swift
 /// let run = try catalog.run("79c8c292")
-/// print(run.planName, run.exitStatus ?? "open", run.metadata["edge"] ?? "-")
+/// print(run.planName, run.exitStatus?.rawValue ?? "open", run.metadata["edge"]?.stringValue ?? "-")
 /// for stream in run.streams { print(stream.name, stream.eventCount, stream.dataKeys.keys) }
 /// let table = try run.table(stream: "primary")
 /// ```

@@ -125,6 +125,11 @@ final class FrameStore: @unchecked Sendable {
                 codec: FrameCodec, eventUID: String,
                 encode: @escaping @Sendable (ZarrArray) throws -> [UInt8]?) throws {
         try checkFailure()
+        // A store deleted under the writer would otherwise be re-created piecemeal by the
+        // chunk writes: half a store without its groups.
+        guard FileManager.default.fileExists(atPath: path + "/zarr.json") else {
+            throw DatabaseFileError(path: path, problem: .unreadable(reason: "the Zarr store was removed while the writer had it open; frames cannot be stored"))
+        }
         let key = "runs/\(run)/\(field)"
         var current: Field
         if let known = fields[key] {
@@ -419,6 +424,8 @@ final class FrameStore: @unchecked Sendable {
     /// one call covers every chunk file and folder written since the last commit.
     static func syncFileSystem(of path: String) throws {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        // A store removed under the writer has nothing left to sync; its refs still commit.
+        if fd < 0 && errno == ENOENT { return }
         guard fd >= 0 else { throw DatabaseFileError(path: path, problem: .unreadable(reason: String(cString: strerror(errno)))) }
         defer { close(fd) }
         guard linux_syncfs(fd) == 0 else { throw DatabaseFileError(path: path, problem: .unreadable(reason: "syncfs: " + String(cString: strerror(errno)))) }

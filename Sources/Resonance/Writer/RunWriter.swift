@@ -34,10 +34,13 @@ public final class RunWriter: @unchecked Sendable {
         public var commitInterval: TimeInterval = 1.0
         /// How detector frames are compressed.
         public var frameCodec: FrameCodec = .default
+        /// A master index in which each run is indexed when it closes; nil for none.
+        public var index: IndexRegistration?
 
-        public init(commitInterval: TimeInterval = 1.0, frameCodec: FrameCodec = .default) {
+        public init(commitInterval: TimeInterval = 1.0, frameCodec: FrameCodec = .default, index: IndexRegistration? = nil) {
             self.commitInterval = commitInterval
             self.frameCodec = frameCodec
+            self.index = index
         }
     }
 
@@ -112,6 +115,7 @@ public final class RunWriter: @unchecked Sendable {
             try NameRules.checkText(sample.name, kind: "sample")
             try NameRules.checkReadable(sample.extra, what: "sample extra")
             // Check the file before making the store beside it, so a refused path gains nothing.
+            try DatabaseFile.checkFolder(of: dbPath)
             if try DatabaseFile.inspect(dbPath) == .sqlite {
                 let (version, tables) = try DatabaseFile.survey(dbPath)
                 try DatabaseFile.check(path: dbPath, version: version, tables: tables, schema: BeamtimeSchema.self)
@@ -153,7 +157,10 @@ public final class RunWriter: @unchecked Sendable {
             try? close()
             throw error
         }
-        if currentRunUID != nil { try closeRun(exitStatus: .success) }
+        if currentRunUID != nil {
+            // closeRun can fail after the run is saved (indexing it); close the files anyway.
+            do { try closeRun(exitStatus: .success) } catch { try? close(); throw error }
+        }
         try close()
         return result
     }
@@ -261,6 +268,9 @@ public final class RunWriter: @unchecked Sendable {
     }
 
     /// Closes the open run: sets time_stop, exit_status and num_events, commits everything.
+    ///
+    /// With ``Options/index`` set, the run is then indexed; if that fails the run stays
+    /// closed and saved, and a ``RunIndexingError`` says how to index it later.
     public func closeRun(exitStatus: ExitStatus = .success) throws {
         try lock.withLock {
             let (queue, committer) = try openParts()
@@ -276,6 +286,7 @@ public final class RunWriter: @unchecked Sendable {
             }
             frames?.closeRun(run.uid)
             self.run = nil
+            if let index = options.index { try indexClosedRun(run.uid, queue: queue, in: index) }
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import Resonance
 
 /// `resonance demo`: a simulated beamtime written through the public RunWriter API.
@@ -73,6 +74,7 @@ struct DemoCommand: ParsableCommand {
             beamlinePos: "bar1/slot3", extra: ["thickness_nm": 42.0, "substrate": "Si3N4 membrane", "anneal_C": 180])
         let writer = RunWriter(dbPath: dbPath, sample: sample, options: .init(frameCodec: codec))
         let pace = Pacer(rate: rate)
+        Interrupt.install()
         var events = 0
         var frameCount = 0
         var runs: [String] = []
@@ -131,6 +133,7 @@ struct DemoCommand: ParsableCommand {
             events += 1
             progress.update(i + 1)
             pace.wait()
+            try Interrupt.check(w, progress: progress)
         }
         progress.finish()
         try baseline()
@@ -160,6 +163,7 @@ struct DemoCommand: ParsableCommand {
             written += 1
             progress.update(k + 1)
             pace.wait()
+            try Interrupt.check(w, progress: progress)
         }
         progress.finish()
         try w.closeRun(exitStatus: .success)
@@ -199,5 +203,29 @@ enum Disk {
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return 0 }
         return Int64(st.st_size)
+    }
+}
+
+/// Ctrl-C during the demo closes the open run as "aborted" instead of leaving it open.
+enum Interrupt {
+    nonisolated(unsafe) private static var source: DispatchSourceSignal?
+    private static let flag = Mutex(false)
+
+    static func install() {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { flag.withLock { $0 = true } }
+        source.resume()
+        self.source = source
+    }
+
+    /// Closes the run as aborted and stops with exit status 130 once Ctrl-C was pressed.
+    static func check(_ writer: RunWriter, progress: ProgressBar) throws {
+        guard flag.withLock({ $0 }) else { return }
+        progress.finish()
+        let run = writer.currentRunUID
+        try writer.closeRun(exitStatus: .aborted)
+        Output.message("interrupted: run \(run ?? "-") closed as aborted; everything written so far is kept")
+        throw ExitCode(130)
     }
 }

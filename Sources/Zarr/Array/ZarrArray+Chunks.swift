@@ -102,10 +102,15 @@ extension ZarrArray {
     /// Decodes stored chunk bytes into `buffer` (``chunkByteCount`` bytes, C-order native).
     /// `indices` only names the chunk in errors. Corrupt or truncated bytes throw.
     public func decodeChunk(_ encoded: [UInt8], at indices: [Int], into buffer: UnsafeMutableRawBufferPointer) throws {
+        try encoded.withUnsafeBytes { try decodeChunk($0, at: indices, into: buffer) }
+    }
+
+    /// Decodes stored chunk bytes held in any buffer (e.g. memory-mapped) into `buffer`;
+    /// see ``decodeChunk(_:at:into:)-([UInt8],_,_)``.
+    public func decodeChunk(_ encoded: UnsafeRawBufferPointer, at indices: [Int],
+                            into buffer: UnsafeMutableRawBufferPointer) throws {
         try checkChunkBuffer(buffer.count)
-        try encoded.withUnsafeBytes { bytes in
-            try withChunkContext(store.describe(chunkKey(at: indices))) { try pipeline.decode(bytes, into: buffer) }
-        }
+        try withChunkContext(store.describe(chunkKey(at: indices))) { try pipeline.decode(encoded, into: buffer) }
     }
 
     /// Reads the chunk at `indices` into `buffer` (``chunkByteCount`` bytes, C-order native),

@@ -33,11 +33,11 @@ public struct ZarrArray: Sendable {
         self.store = store
         self.path = path
         self.metadata = metadata
-        let where_ = store.describe(path.key(of: "zarr.json"))
+        let metadataPath = store.describe(path.key(of: "zarr.json"))
         pipeline = try CodecPipeline(codecs: metadata.codecs, shape: metadata.chunkShape, dataType: metadata.dataType,
-            fill: metadata.fillValue, path: where_)
+            fill: metadata.fillValue, path: metadataPath)
         guard let pattern = metadata.fillValue.elementBytes(for: metadata.dataType) else {
-            throw ZarrError.invalidFillValue(path: where_, value: metadata.fillValue.description, dataType: metadata.dataType.name)
+            throw ZarrError.invalidFillValue(path: metadataPath, value: metadata.fillValue.description, dataType: metadata.dataType.name)
         }
         fillPattern = pattern
         fillIsNaN = metadata.fillValue.isNaN

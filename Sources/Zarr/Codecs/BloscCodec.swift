@@ -120,7 +120,7 @@ public struct BloscCodec: Sendable, Hashable {
             throw ZarrError.encodingFailed(
                 chunk: "", codec: "blosc", reason: "clevel \(clevel), typesize \(typesize ?? 1) or blocksize \(blocksize) out of range")
         }
-        let written = try CodecOutput.make(capacity: input.count + Int(BLOSC_MAX_OVERHEAD)) { o in
+        return try compressedBytes(capacity: input.count + Int(BLOSC_MAX_OVERHEAD)) { o in
             let written = CodecThreads.run(bytes: input.count) { threads in
                 blosc_compress_ctx(Int32(clevel), shuffle.code, typesize ?? 1, input.count, input.baseAddress,
                     o.baseAddress, o.count, cname.rawValue, blocksize, threads)
@@ -131,7 +131,6 @@ public struct BloscCodec: Sendable, Hashable {
             }
             return Int(written)
         }
-        return written
     }
 
     /// The decoded size the blosc header declares, after checking the header against the input.

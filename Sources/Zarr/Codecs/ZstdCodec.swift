@@ -33,27 +33,26 @@ public struct ZstdCodec: Sendable, Hashable {
     private static func failure(_ code: Int) -> String { String(cString: ZSTD_getErrorName(code)) }
 
     func encode(_ input: UnsafeRawBufferPointer) throws -> [UInt8] {
-        guard let context = ZSTD_createCCtx() else {
-            throw ZarrError.encodingFailed(chunk: "", codec: "zstd", reason: "cannot allocate a compression context")
-        }
-        defer { ZSTD_freeCCtx(context) }
-        ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, Int32(clamping: level))
-        ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, checksum ? 1 : 0)
-        return try CodecOutput.make(capacity: ZSTD_compressBound(input.count)) { o in
-            let written = ZSTD_compress2(context, o.baseAddress, o.count, input.baseAddress, input.count)
-            if ZSTD_isError(written) != 0 {
-                throw ZarrError.encodingFailed(chunk: "", codec: "zstd", reason: Self.failure(written))
+        try ZstdContextPool.shared.withCompressor { context in
+            ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, Int32(clamping: level))
+            ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, checksum ? 1 : 0)
+            return try compressedBytes(capacity: ZSTD_compressBound(input.count)) { out in
+                let written = ZSTD_compress2(context, out.baseAddress, out.count, input.baseAddress, input.count)
+                if ZSTD_isError(written) != 0 {
+                    throw ZarrError.encodingFailed(chunk: "", codec: "zstd", reason: Self.failure(written))
+                }
+                return written
             }
-            return written
         }
     }
 
     /// Decodes into `output`, which must be exactly the decoded size.
     func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws {
-        guard let context = ZSTD_createDCtx() else {
-            throw ZarrError.corruptChunk(chunk: "", codec: "zstd", reason: "cannot allocate a decompression context")
-        }
-        defer { ZSTD_freeDCtx(context) }
+        try ZstdContextPool.shared.withDecompressor { context in try decode(input, into: output, context: context) }
+    }
+
+    private func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
+                        context: OpaquePointer) throws {
         let declared = ZSTD_getFrameContentSize(input.baseAddress, input.count)
         // UInt64.max: size not recorded; UInt64.max - 1: not a zstd frame (reported below).
         if declared < UInt64.max - 1 && declared != UInt64(output.count) {

@@ -102,16 +102,3 @@ enum CodecThreads {
         return try body(Int32(threads))
     }
 }
-
-/// A compressor's output: written into uninitialized memory sized for the worst case, then
-/// copied into an array of the exact size, so a 3 MB result does not keep an 8 MB block
-/// alive (and the worst-case block is never zero-filled).
-enum CodecOutput {
-    static func make(capacity: Int, _ fill: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> [UInt8] {
-        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: max(capacity, 1), alignment: 16)
-        defer { scratch.deallocate() }
-        let count = try fill(scratch)
-        precondition(count >= 0 && count <= capacity, "compressor wrote \(count) of \(capacity) bytes")
-        return Array(UnsafeRawBufferPointer(rebasing: scratch[0..<count]))
-    }
-}

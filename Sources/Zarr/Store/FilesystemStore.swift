@@ -55,6 +55,7 @@ public struct FilesystemStore: ZarrStore {
         try self.init(root: url.path, create: create, durability: durability)
     }
 
+    /// The file path of `key`.
     public func describe(_ key: String) -> String { key.isEmpty ? root : root + "/" + key }
 
     /// The file path of `key`, refusing keys that could leave the root.
@@ -78,6 +79,7 @@ public struct FilesystemStore: ZarrStore {
 
     // MARK: Reading
 
+    /// The contents of the file for `key`; nil when there is no such file.
     public func get(_ key: String) throws -> [UInt8]? {
         let path = try filePath(key)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -90,9 +92,8 @@ public struct FilesystemStore: ZarrStore {
         guard fstat(fd, &info) == 0 else { throw Self.failure(path, "stat") }
         if (info.st_mode & S_IFMT) == S_IFDIR { return nil }
         let size = Int(info.st_size)
-        var bytes = [UInt8](repeating: 0, count: size)
-        var done = 0
-        try bytes.withUnsafeMutableBytes { buffer in
+        return try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            var done = 0
             while done < size {
                 let n = read(fd, buffer.baseAddress! + done, size - done)
                 if n < 0 {
@@ -102,13 +103,14 @@ public struct FilesystemStore: ZarrStore {
                 if n == 0 { break }  // the file shrank while we read it
                 done += n
             }
+            initialized = done
         }
-        if done < size { bytes.removeSubrange(done...) }
-        return bytes
     }
 
     // MARK: Writing
 
+    /// Writes `<folder>/.<name>.<random>.tmp`, optionally fsyncs it, renames it over the
+    /// file for `key` and (with fsync) syncs the folder. Missing folders are created.
     public func set(_ key: String, _ bytes: [UInt8]) throws {
         let path = try filePath(key)
         let slash = path.lastIndex(of: "/")!
@@ -151,6 +153,7 @@ public struct FilesystemStore: ZarrStore {
         if durable { try Self.syncDirectory(folder) }
     }
 
+    /// Unlinks the file for `key` if it exists.
     public func delete(_ key: String) throws {
         let path = try filePath(key)
         if unlink(path) != 0 && errno != ENOENT && errno != ENOTDIR {
@@ -161,6 +164,8 @@ public struct FilesystemStore: ZarrStore {
         }
     }
 
+    /// Removes the folder for `prefix` and everything in it (symbolic links are removed,
+    /// not followed). The store root itself is never removed.
     public func deletePrefix(_ prefix: String) throws {
         let path = try filePath(prefix)
         guard path != root else {
@@ -177,6 +182,7 @@ public struct FilesystemStore: ZarrStore {
 
     // MARK: Listing
 
+    /// Regular files and folders directly in the folder for `prefix`, sorted by name.
     public func listDirectory(_ prefix: String) throws -> (keys: [String], prefixes: [String]) {
         let path = try filePath(prefix)
         let names: [String]
@@ -198,6 +204,7 @@ public struct FilesystemStore: ZarrStore {
         return (keys, prefixes)
     }
 
+    /// Every regular file below the folder for `prefix`, relative to it, sorted.
     public func listKeys(under prefix: String) throws -> [String] {
         var result: [String] = []
         var pending = [prefix]

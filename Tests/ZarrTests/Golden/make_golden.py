@@ -65,7 +65,8 @@ add("blosc_bitshuffle_uint8", "uint8", compressors=[BloscCodec(cname="blosclz", 
 add("crc32c_int16", "int16", compressors=[ZstdCodec(level=1, checksum=True), Crc32cCodec()])
 add("transpose_float64", "float64", filters=[TransposeCodec(order=(2, 0, 1))])
 add("bigendian_uint32", "uint32", serializer=BytesCodec(endian="big"), compressors=[GzipCodec(level=1)])
-add("sharding_int16", "int16", shape=(4, 4, 6), chunks=(2, 2, 3), shards=(4, 4, 6))
+# Frame 1 is fill: its inner chunks are absent from the shard index.
+add("sharding_int16", "int16", shape=(4, 4, 6), chunks=(1, 2, 3), shards=(4, 4, 6))
 # A sharding codec given as the serializer: big-endian gzip inner chunks, index first.
 add("sharding_start_float32", "float32", shape=(4, 4, 6), chunks=(2, 4, 6),
     serializer=ShardingCodec(chunk_shape=(1, 2, 3), codecs=[BytesCodec(endian="big"), GzipCodec(level=2)],

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import Resonance
+
+/// `resonance index add INDEX.db --researcher NAME [--root DIR] BEAMTIME.db...`
+struct IndexAddCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Add beamtimes to a master index, or refresh them.",
+        discussion: """
+            Each beamtime's runs are indexed as the file holds them now: new runs are added,
+            changed ones updated, deleted ones removed. Adding the same file again is safe.
+            A folder means every .db file beneath it (recursively); files in it that are not
+            beamtimes, and the index itself, are skipped. The index file is created if needed.
+
+            Examples:
+              resonance index add index.db --researcher "Ada" --root /data/ada /data/ada
+              resonance index add index.db --researcher "Ada" /data/ada/2026-03-05.db
+              resonance index add index.db --researcher "Grace" --label "May run" grace/beamtime.db
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The master index file (created if absent).", valueName: "index.db"))
+    var indexPath: String
+
+    @Option(help: ArgumentHelp("The researcher the beamtimes belong to (registered if new).", valueName: "name"))
+    var researcher: String
+
+    @Option(help: ArgumentHelp(
+        "The folder under which the researcher's beamtimes live. Default for a new researcher: the first folder given, else the first beamtime's folder.",
+        valueName: "dir"))
+    var root: String?
+
+    @Option(help: ArgumentHelp("Label of the beamtime (one beamtime file only). Default: the file name without .db.", valueName: "label"))
+    var label: String?
+
+    @Argument(help: ArgumentHelp("Beamtime .db files, or folders to search for them.", valueName: "beamtime.db|dir"))
+    var beamtimes: [String]
+
+    func validate() throws {
+        if beamtimes.isEmpty { throw ValidationError("Give at least one beamtime .db file or folder.") }
+        if label != nil, beamtimes.count != 1 || isDirectory(beamtimes[0]) {
+            throw ValidationError("--label names one beamtime: give exactly one .db file with it.")
+        }
+    }
+
+    func run() throws {
+        let indexAbsolute = IndexWriter.standardizedPath(indexPath)
+        // Find the files first, so a typo in the last argument fails before anything is written.
+        var files: [(path: String, fromFolder: Bool)] = []
+        for argument in beamtimes {
+            if isDirectory(argument) {
+                let found = databaseFiles(under: argument).filter { IndexWriter.standardizedPath($0) != indexAbsolute }
+                if found.isEmpty { printError("warning: no .db files under \(argument)") }
+                files += found.map { ($0, true) }
+            } else if FileManager.default.fileExists(atPath: argument) {
+                files.append((argument, false))
+            } else {
+                throw CLIError(description: "\(argument): no such file or folder")
+            }
+        }
+        if files.isEmpty { throw CLIError(description: "no beamtime files to index") }
+
+        let writer = IndexWriter(indexDBPath: indexPath)
+        defer { try? writer.close() }
+        let researcherID: Int64
+        do {
+            try writer.ensureSchema()
+            let known = try Index(path: indexPath).researchers().contains { $0.name == researcher }
+            let defaultRoot = beamtimes.first(where: isDirectory) ?? (files[0].path as NSString).deletingLastPathComponent
+            researcherID = try writer.registerResearcher(name: researcher, rootPath: root ?? (known ? nil : defaultRoot))
+        } catch {
+            throw describeIndexError(error, indexPath: indexPath)
+        }
+
+        var indexed = 0, runs = 0, failures = 0
+        for (path, fromFolder) in files {
+            do {
+                let result = try writer.indexBeamtime(dbPath: path, researcherID: researcherID, label: label)
+                indexed += 1
+                runs += result.runCount
+                var changes: [String] = []
+                if result.added > 0 { changes.append("\(result.added) new") }
+                if result.removed > 0 { changes.append("\(result.removed) removed") }
+                let note = changes.isEmpty ? "" : " (\(changes.joined(separator: ", ")))"
+                print("\(result.beamtime.label): \(result.runCount) run\(result.runCount == 1 ? "" : "s")\(note)  \(result.beamtime.dbPath)")
+                if result.reassigned > 0 {
+                    printError("warning: \(result.reassigned) runs of \(path) were indexed under another beamtime file (a copy of this one?); they now point here")
+                }
+            } catch let error as DatabaseFileError where fromFolder && isForeign(error) {
+                printError("skipped \(path): not a beamtime database")
+            } catch {
+                failures += 1
+                printError("error: \(error)")
+            }
+        }
+        print("indexed \(indexed) beamtime\(indexed == 1 ? "" : "s"), \(runs) run\(runs == 1 ? "" : "s") for \(researcher) in \(indexPath)")
+        if failures > 0 {
+            throw CLIError(description: "\(failures) beamtime\(failures == 1 ? "" : "s") could not be indexed (see above)")
+        }
+    }
+
+    private func isForeign(_ error: DatabaseFileError) -> Bool {
+        switch error.problem {
+        case .foreignDatabase, .notSQLite, .empty: return true
+        default: return false
+        }
+    }
+}
+
+func isDirectory(_ path: String) -> Bool {
+    var isDirectory: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+}
+
+/// Every `*.db` file beneath `folder`, sorted; Zarr stores are not descended into.
+func databaseFiles(under folder: String) -> [String] {
+    guard let enumerator = FileManager.default.enumerator(atPath: folder) else { return [] }
+    var found: [String] = []
+    while let relative = enumerator.nextObject() as? String {
+        let path = (folder as NSString).appendingPathComponent(relative)
+        if relative.hasSuffix(".zarr") {
+            enumerator.skipDescendants()  // thousands of chunk files, never a .db
+        } else if relative.hasSuffix(".db"), !isDirectory(path) {
+            found.append(path)
+        }
+    }
+    return found.sorted()
+}

@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import Resonance
+
+/// `resonance index search INDEX.db [filters] [--limit N] [--json]`
+struct IndexSearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Find runs in a master index, newest first.",
+        discussion: """
+            Every filter given must match. Dates are in the local time zone unless they
+            carry one (Z or +02:00): YYYY-MM-DD, or an ISO 8601 date-time such as
+            2026-03-05T14:30, 2026-03-05T14:30:15 or 2026-03-05T14:30:15Z. --since includes
+            its moment; --until excludes it, and a bare date for --until includes that whole day.
+
+            Examples:
+              resonance index search index.db --sample PS
+              resonance index search index.db --sample-contains pcbm --plan nexafs --limit 20
+              resonance index search index.db --researcher "Ada" --since 2026-03-01 --until 2026-03-31
+              resonance index search index.db --tag polymer --json
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The master index file.", valueName: "index.db"))
+    var indexPath: String
+
+    @Option(help: ArgumentHelp("Runs of the sample with exactly this name.", valueName: "name"))
+    var sample: String?
+
+    @Option(name: .customLong("sample-contains"), help: ArgumentHelp("Runs of samples whose name contains this (ignoring ASCII case).", valueName: "text"))
+    var sampleContains: String?
+
+    @Option(help: ArgumentHelp("Runs of this plan.", valueName: "plan"))
+    var plan: String?
+
+    @Option(help: ArgumentHelp("Runs of this researcher.", valueName: "name"))
+    var researcher: String?
+
+    @Option(help: ArgumentHelp("Runs whose sample has this tag (exact).", valueName: "tag"))
+    var tag: String?
+
+    @Option(help: ArgumentHelp("Runs started at or after this date (local time).", valueName: "date"))
+    var since: String?
+
+    @Option(help: ArgumentHelp("Runs started before this date (local time); a bare date includes that day.", valueName: "date"))
+    var until: String?
+
+    @Option(help: ArgumentHelp("Show at most this many runs.", valueName: "n"))
+    var limit: Int = 100
+
+    @Flag(help: "Print a JSON array of objects (uid, plan_name, sample_name, time_start, researcher, beamtime_label, db_path).")
+    var json = false
+
+    func validate() throws {
+        if sample != nil, sampleContains != nil { throw ValidationError("Give --sample or --sample-contains, not both.") }
+        if limit < 1 { throw ValidationError("--limit must be at least 1 (got \(limit)).") }
+        for (option, value) in [("--since", since), ("--until", until)] {
+            if let value, DateArgument(value) == nil {
+                throw ValidationError("\(option) \(value.debugDescription) is not a date: use YYYY-MM-DD or an ISO 8601 date-time such as 2026-03-05T14:30:00")
+            }
+        }
+    }
+
+    func run() throws {
+        var query = IndexQuery(plan: plan, researcher: researcher, tag: tag, limit: limit)
+        if let sample { query.sample = .exactly(sample) }
+        if let sampleContains { query.sample = .containing(sampleContains) }
+        query.since = since.flatMap(DateArgument.init)?.start
+        query.until = until.flatMap(DateArgument.init)?.endForUntil
+        let hits: [IndexedRun]
+        do {
+            hits = try Index(path: indexPath).search(query)
+        } catch {
+            throw describeIndexError(error, indexPath: indexPath)
+        }
+        if json {
+            print(Self.jsonText(hits))
+        } else if hits.isEmpty {
+            printError("no runs match")
+        } else {
+            print(Self.table(hits), terminator: "")
+        }
+        if hits.count == limit { printError("showing the newest \(limit) runs; --limit shows more") }
+    }
+
+    static func jsonText(_ hits: [IndexedRun]) -> String {
+        if hits.isEmpty { return "[]" }
+        let objects = hits.map { hit -> String in
+            let object: JSONObject = [
+                "uid": .string(hit.uid), "plan_name": .string(hit.planName), "sample_name": hit.sampleName.map(JSONValue.string) ?? .null,
+                "time_start": .double(hit.timeStart), "researcher": .string(hit.researcher),
+                "beamtime_label": .string(hit.beamtimeLabel), "db_path": .string(hit.dbPath),
+            ]
+            return "  " + JSONValue.object(object).jsonText
+        }
+        return "[\n" + objects.joined(separator: ",\n") + "\n]"
+    }
+
+    static func table(_ hits: [IndexedRun]) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = .current
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        let header = ["UID", "PLAN", "SAMPLE", "START", "RESEARCHER", "BEAMTIME"]
+        let rows = [header] + hits.map { hit in
+            [hit.uid, hit.planName, hit.sampleName ?? "-", formatter.string(from: Date(timeIntervalSince1970: hit.timeStart)),
+             hit.researcher, hit.beamtimeLabel]
+        }
+        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        var out = ""
+        for row in rows {
+            let cells = row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }
+            out += cells.joined(separator: "  ") + "\n"
+        }
+        return out
+    }
+}
+
+/// A `--since`/`--until` value: a day or a moment, in local time unless it names a zone.
+struct DateArgument {
+    /// The moment the value names (a bare date: its local midnight).
+    var start: Double
+    /// For `--until`: a bare date ends at the next local midnight, so its day is included.
+    var endForUntil: Double
+
+    init?(_ text: String) {
+        let pattern = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/
+        guard let m = text.wholeMatch(of: pattern) else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = .current
+        if let zone = m.8 {
+            let digits = zone.filter(\.isNumber)
+            let seconds = zone == "Z" ? 0 : (Int(digits.prefix(2))! * 3600 + Int(digits.suffix(2))! * 60) * (zone.hasPrefix("-") ? -1 : 1)
+            guard let tz = TimeZone(secondsFromGMT: seconds) else { return nil }
+            calendar.timeZone = tz
+        }
+        if m.4 == nil, m.8 != nil { return nil }  // a zone needs a time of day
+        let components = DateComponents(
+            year: Int(m.1), month: Int(m.2), day: Int(m.3), hour: m.4.flatMap { Int($0) } ?? 0,
+            minute: m.5.flatMap { Int($0) } ?? 0, second: m.6.flatMap { Int($0) } ?? 0)
+        // Calendar would roll 2026-02-30 over to March; refuse it instead.
+        guard components.isValidDate(in: calendar), let date = calendar.date(from: components) else { return nil }
+        let fraction = m.7.flatMap { Double($0) } ?? 0
+        start = date.timeIntervalSince1970 + fraction
+        if m.4 == nil, let next = calendar.date(byAdding: .day, value: 1, to: date) {
+            endForUntil = next.timeIntervalSince1970
+        } else {
+            endForUntil = start
+        }
+    }
+}
