@@ -23,6 +23,11 @@ struct ImageRefRow: Sendable {
 /// Commits pending rows in batches on a background thread, no later than `interval`
 /// after they were queued. This is what keeps the durability promise while the caller
 /// goes on: a batch is one transaction, so SQLite's cost per row stays low.
+///
+/// Image refs come from the frame pipeline and first wait for their frame files to reach
+/// the disk: a second thread syncs the store's file system (`syncFrames`, at most every
+/// ``syncDelay`` while frames stream in) and then queues the refs it covered. Events never
+/// wait for that sync, so a disk slower than the frames cannot delay their commit.
 final class Committer: @unchecked Sendable {
     private let queue: DatabaseQueue
     private let interval: TimeInterval
@@ -40,14 +45,24 @@ final class Committer: @unchecked Sendable {
     private var failure: Error?
     private var stopping = false
     private var finished = false
+    /// Image refs whose frame files are not known to be on disk yet; the oldest one's age.
+    private var unsyncedRefs: [PendingRow] = []
+    private var oldestUnsynced: Date?
+    private var syncing = false
+    private var syncFailure: Error?
+    private var syncThreadRunning = false
 
-    /// Runs before committing a batch that references frames (syncs the frame files).
-    private let beforeFrameCommit: @Sendable () throws -> Void
+    /// Makes every frame file written so far durable (syncfs of the store's file system).
+    private let syncFrames: @Sendable () throws -> Void
+    /// Longest wait of an image ref for the sync that covers it, while frames stream in:
+    /// one sync covers every frame stored meanwhile.
+    let syncDelay: TimeInterval
 
     init(queue: DatabaseQueue, interval: TimeInterval, eagerBatch: Int = 1_000, maxBatch: Int = 10_000,
-         beforeFrameCommit: @escaping @Sendable () throws -> Void = {}) {
+         syncFrames: @escaping @Sendable () throws -> Void = {}) {
         self.queue = queue
-        self.beforeFrameCommit = beforeFrameCommit
+        self.syncFrames = syncFrames
+        self.syncDelay = min(0.25, interval / 4)
         self.interval = interval
         self.eagerBatch = eagerBatch
         self.maxBatch = maxBatch
@@ -68,6 +83,12 @@ final class Committer: @unchecked Sendable {
             condition.broadcast()
             throw .commitFailed(reason: Self.describe(failure), pendingEvents: pending.count)
         }
+        if let syncFailure {
+            self.syncFailure = nil
+            oldestUnsynced = Date()
+            condition.broadcast()
+            throw .commitFailed(reason: "syncing the frame files: \(Self.describe(syncFailure))", pendingEvents: pending.count)
+        }
         if pending.isEmpty {
             oldestQueued = Date()
             condition.broadcast()  // the thread sleeps without a deadline while nothing is queued
@@ -81,20 +102,67 @@ final class Committer: @unchecked Sendable {
         }
     }
 
-    /// Queues a row from a background thread (the frame pipeline): never throws, so the row
-    /// is always kept; a commit failure stays for the caller's next call to report.
-    func enqueueInBackground(_ row: PendingRow) {
+    /// Queues the image_refs row of a stored frame, from the frame pipeline's thread. It is
+    /// committed once a sync has made the frame's files durable. Never throws, so the row
+    /// is always kept; a failure stays for the caller's next call to report.
+    func enqueueFrameRef(_ ref: ImageRefRow) {
         condition.lock()
         defer { condition.unlock() }
-        if pending.isEmpty {
-            oldestQueued = Date()
-            condition.broadcast()
+        if unsyncedRefs.isEmpty { oldestUnsynced = Date() }
+        unsyncedRefs.append(.imageRef(ref))
+        if !syncThreadRunning {
+            syncThreadRunning = true
+            let thread = Thread { self.syncLoop() }
+            thread.name = "resonance.sync"
+            thread.start()
         }
-        pending.append(row)
-        if pending.count == eagerBatch { condition.broadcast() }
-        while pending.count >= maxBatch && failure == nil && !stopping {
+        condition.broadcast()
+        // Backpressure, as for events.
+        while unsyncedRefs.count + pending.count >= maxBatch && syncFailure == nil && failure == nil && !stopping {
             condition.wait()
         }
+    }
+
+    /// The sync thread: waits until refs are due (``syncDelay``, or at once for a flush),
+    /// syncs, and hands the refs it covered to the commit thread.
+    private func syncLoop() {
+        condition.lock()
+        while true {
+            while !stopping || !unsyncedRefs.isEmpty {
+                if !unsyncedRefs.isEmpty && syncFailure == nil {
+                    if flushRequests > 0 || stopping { break }
+                    if let oldest = oldestUnsynced, Date().timeIntervalSince(oldest) >= syncDelay { break }
+                    _ = condition.wait(until: (oldestUnsynced ?? Date()).addingTimeInterval(syncDelay))
+                } else if syncFailure != nil && stopping {
+                    break
+                } else {
+                    condition.wait()
+                }
+            }
+            if unsyncedRefs.isEmpty || (stopping && syncFailure != nil) { break }
+            let refs = unsyncedRefs
+            unsyncedRefs.removeAll(keepingCapacity: true)
+            oldestUnsynced = nil
+            syncing = true
+            condition.unlock()
+            let result = Result { try self.syncFrames() }
+            condition.lock()
+            syncing = false
+            switch result {
+            case .success:
+                if pending.isEmpty { oldestQueued = Date() }
+                pending.append(contentsOf: refs)
+            case .failure(let error):
+                // Keep the refs, in order, and try again after a while (or at the next flush).
+                unsyncedRefs.insert(contentsOf: refs, at: 0)
+                oldestUnsynced = Date()
+                syncFailure = error
+            }
+            condition.broadcast()
+        }
+        syncThreadRunning = false
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// Whether an event with this uid is queued or being committed.
@@ -113,7 +181,7 @@ final class Committer: @unchecked Sendable {
     var pendingCount: Int {
         condition.lock()
         defer { condition.unlock() }
-        return pending.count + inFlight
+        return pending.count + inFlight + unsyncedRefs.count
     }
 
     /// Commits everything queued so far and waits for it. Throws if the commit fails
@@ -122,15 +190,20 @@ final class Committer: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         failure = nil
+        syncFailure = nil
         flushRequests += 1
         condition.broadcast()
-        while (!pending.isEmpty || inFlight > 0) && failure == nil {
+        while (!pending.isEmpty || inFlight > 0 || !unsyncedRefs.isEmpty || syncing) && failure == nil && syncFailure == nil {
             condition.wait()
         }
         flushRequests -= 1
         if let failure {
             self.failure = nil
             throw .commitFailed(reason: Self.describe(failure), pendingEvents: pending.count)
+        }
+        if let syncFailure {
+            self.syncFailure = nil
+            throw .commitFailed(reason: "syncing the frame files: \(Self.describe(syncFailure))", pendingEvents: pending.count)
         }
     }
 
@@ -140,7 +213,7 @@ final class Committer: @unchecked Sendable {
             condition.lock()
             stopping = true
             condition.broadcast()
-            while !finished { condition.wait() }
+            while !finished || syncThreadRunning { condition.wait() }
             condition.unlock()
         }
         try flush()
@@ -196,9 +269,6 @@ final class Committer: @unchecked Sendable {
     }
 
     private func insert(_ batch: [PendingRow]) throws {
-        if batch.contains(where: { if case .imageRef = $0 { return true } else { return false } }) {
-            try beforeFrameCommit()
-        }
         try queue.inTransaction { db in
             let events = try db.cachedStatement(
                 sql: "INSERT INTO events (uid, stream_uid, seq_num, time, data, timestamps) VALUES (?, ?, ?, ?, ?, ?)")

@@ -127,7 +127,7 @@ final class FrameStore: @unchecked Sendable {
         try checkFailure()
         // A store deleted under the writer would otherwise be re-created piecemeal by the
         // chunk writes: half a store without its groups.
-        guard FileManager.default.fileExists(atPath: path + "/zarr.json") else {
+        guard access(path + "/zarr.json", F_OK) == 0 else {  // one stat, per frame: not FileManager's
             throw DatabaseFileError(path: path, problem: .unreadable(reason: "the Zarr store was removed while the writer had it open; frames cannot be stored"))
         }
         let key = "runs/\(run)/\(field)"

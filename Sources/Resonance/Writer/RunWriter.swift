@@ -122,7 +122,7 @@ public final class RunWriter: @unchecked Sendable {
             }
             // The frame pipeline queues image_refs rows with the committer made below.
             let sink = CommitterSink()
-            let frames = try FrameStore(path: zarrPath) { sink.enqueue(.imageRef($0)) }
+            let frames = try FrameStore(path: zarrPath) { sink.enqueue($0) }
             let storeLock = try StoreLock(storePath: zarrPath, dbPath: dbPath)
             let queue = try DatabaseFile.openForWriting(dbPath, schema: BeamtimeSchema.self)
             do {
@@ -383,5 +383,5 @@ public final class RunWriter: @unchecked Sendable {
 /// pipeline (and before any frame can be submitted).
 final class CommitterSink: @unchecked Sendable {
     var committer: Committer?
-    func enqueue(_ row: PendingRow) { committer?.enqueueInBackground(row) }
+    func enqueue(_ ref: ImageRefRow) { committer?.enqueueFrameRef(ref) }
 }

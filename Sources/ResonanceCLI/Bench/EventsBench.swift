@@ -76,18 +76,13 @@ struct EventsBench {
             try writer.openStream("primary", dataKeys: dataKeys)
             let (seconds, growth) = try Memory.measuringPeak { () throws -> Double in
                 let start = now()
-                let cpu0 = threadCPU()
-                let proc0 = processCPU()
-                let wait0 = runQueueWait()
+                let probe = CPUProbe()
                 for i in 0..<count {
                     try writer.writeEvent(data[i], timestamps: timestamps[i], time: times[i])
                 }
-                let loopDone = now()
-                let loopCPU = threadCPU() - cpu0
+                probe.report("events writer: writeEvent calls")
                 try writer.closeRun(exitStatus: .success)
-                if ProcessInfo.processInfo.environment["BENCH_DEBUG"] != nil {
-                    Output.message(String(format: "writer loop %.3f s (caller thread CPU %.3f s), closeRun %.3f s, process CPU %.3f s, run-queue wait (all threads) %.3f s", loopDone - start, loopCPU, now() - loopDone, processCPU() - proc0, runQueueWait() - wait0))
-                }
+                probe.report("events writer: with closeRun")
                 return now() - start
             }
             try writer.close()
@@ -107,63 +102,62 @@ struct EventsBench {
         for rep in 0..<repetitions {
             let path = dir + "/events-raw-\(rep).db"
             Self.removeDatabase(path)
-            // Same schema, sample, run and stream rows as the writer's file.
-            let writer = RunWriter(dbPath: path, sample: SampleMetadata(name: "bench"))
-            try writer.open()
-            try writer.openRun("bench_events", metadata: ["purpose": "resonance bench"])
-            let stream = Array(try writer.openStream("primary", dataKeys: dataKeys).utf8)
-            try writer.close()
+            defer { Self.removeDatabase(path) }
+            try insertRaw(path, into: &timing)
+        }
+        return timing
+    }
 
-            var db: OpaquePointer?
-            guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK, let db else {
-                throw BenchError("cannot open \(path)")
-            }
-            defer { sqlite3_close_v2(db) }
-            try exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
-            var statement: OpaquePointer?
-            guard sqlite3_prepare_v2(db, "INSERT INTO events (uid, stream_uid, seq_num, time, data, timestamps) VALUES (?, ?, ?, ?, ?, ?)", -1, &statement, nil) == SQLITE_OK, let statement else {
-                throw BenchError("prepare: " + String(cString: sqlite3_errmsg(db)))
-            }
-            defer { sqlite3_finalize(statement) }
-            let (seconds, growth) = try Memory.measuringPeak { () throws -> Double in
-                let start = now()
-                let cpu0 = threadCPU()
-                let wait0 = runQueueWait()
-                defer {
-                    if ProcessInfo.processInfo.environment["BENCH_DEBUG"] != nil {
-                        Output.message(String(format: "baseline %.3f s, thread CPU %.3f s, run-queue wait %.3f s", now() - start, threadCPU() - cpu0, runQueueWait() - wait0))
-                    }
-                }
-                try exec(db, "BEGIN")
-                try stream.withUnsafeBufferPointer { s in
-                    for i in 0..<count {
-                        let row = rows[i]
-                        try row.uid.withUnsafeBufferPointer { u in
-                            try row.data.withUnsafeBufferPointer { d in
-                                try row.timestamps.withUnsafeBufferPointer { t in
-                                    bindStatic(statement, 1, u)
-                                    bindStatic(statement, 2, s)
-                                    sqlite3_bind_int64(statement, 3, Int64(i + 1))
-                                    sqlite3_bind_double(statement, 4, times[i])
-                                    bindStatic(statement, 5, d)
-                                    bindStatic(statement, 6, t)
-                                    let code = sqlite3_step(statement)
-                                    sqlite3_reset(statement)
-                                    guard code == SQLITE_DONE else { throw BenchError("insert: " + String(cString: sqlite3_errmsg(db))) }
-                                }
+    /// One repetition of the baseline; the connection is closed when it returns.
+    private func insertRaw(_ path: String, into timing: inout Timing) throws {
+        // Same schema, sample, run and stream rows as the writer's file.
+        let writer = RunWriter(dbPath: path, sample: SampleMetadata(name: "bench"))
+        try writer.open()
+        try writer.openRun("bench_events", metadata: ["purpose": "resonance bench"])
+        let stream = Array(try writer.openStream("primary", dataKeys: dataKeys).utf8)
+        try writer.close()
+
+        var db: OpaquePointer?
+        guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK, let db else {
+            throw BenchError("cannot open \(path)")
+        }
+        defer { sqlite3_close_v2(db) }
+        try exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(db, "INSERT INTO events (uid, stream_uid, seq_num, time, data, timestamps) VALUES (?, ?, ?, ?, ?, ?)", -1, &statement, nil) == SQLITE_OK, let statement else {
+            throw BenchError("prepare: " + String(cString: sqlite3_errmsg(db)))
+        }
+        defer { sqlite3_finalize(statement) }
+        let (seconds, growth) = try Memory.measuringPeak { () throws -> Double in
+            let start = now()
+            let probe = CPUProbe()
+            defer { probe.report("events raw SQLite") }
+            try exec(db, "BEGIN")
+            try stream.withUnsafeBufferPointer { s in
+                for i in 0..<count {
+                    let row = rows[i]
+                    try row.uid.withUnsafeBufferPointer { u in
+                        try row.data.withUnsafeBufferPointer { d in
+                            try row.timestamps.withUnsafeBufferPointer { t in
+                                bindStatic(statement, 1, u)
+                                bindStatic(statement, 2, s)
+                                sqlite3_bind_int64(statement, 3, Int64(i + 1))
+                                sqlite3_bind_double(statement, 4, times[i])
+                                bindStatic(statement, 5, d)
+                                bindStatic(statement, 6, t)
+                                let code = sqlite3_step(statement)
+                                sqlite3_reset(statement)
+                                guard code == SQLITE_DONE else { throw BenchError("insert: " + String(cString: sqlite3_errmsg(db))) }
                             }
                         }
                     }
                 }
-                try exec(db, "COMMIT")
-                return now() - start
             }
-            timing.seconds.append(seconds)
-            timing.peakGrowth.append(growth)
-            sqlite3_close_v2(db)
-            Self.removeDatabase(path)
+            try exec(db, "COMMIT")
+            return now() - start
         }
-        return timing
+        timing.seconds.append(seconds)
+        timing.peakGrowth.append(growth)
     }
 
     private func exec(_ db: OpaquePointer, _ sql: String) throws {

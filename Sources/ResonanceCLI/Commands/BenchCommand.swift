@@ -16,10 +16,10 @@ struct BenchCommand: ParsableCommand {
             timed part.
 
             Phases:
-              events   100,000 events of 8 float fields with timestamps, one stream
-              frames   100 frames of 2048x2048 and 1,000 of 512x512 uint16 (synthetic detector
-                       images, generated before timing), every codec
-              reading  the event table, random frames, and a whole frame run into one buffer
+              events   100,000 events, 8 float fields with timestamps, one stream
+              frames   100 frames of 2048x2048 and 1,000 of 512x512 uint16
+                       (synthetic detector images, made before timing), every codec
+              reading  the event table, random frames, a whole run into one buffer
 
             Examples:
               resonance bench
