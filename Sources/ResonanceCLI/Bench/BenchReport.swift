@@ -245,7 +245,7 @@ struct BenchReport {
         let goals = self.goals
         if !goals.isEmpty {
             out.append("")
-            out.append("Goals")
+            out.append(plan.quick ? "Goals (--quick: too few frames and events for the targets; a smoke test, not a measurement)" : "Goals")
             var t = TextTable(["goal", "measured", "target", "met"], rightAligned: [1])
             for g in goals {
                 let value = g.unit == "fps" ? grouped(g.measured, decimals: 1) : String(format: "%.2f", g.measured)

@@ -41,6 +41,13 @@ struct Timing: Sendable {
 
     var medianSeconds: Double { median(seconds) }
 
+    /// Adds the repetitions of `other` (baselines and the measured code alternate, so a
+    /// change in the machine's load hits both alike).
+    mutating func append(_ other: Timing) {
+        seconds += other.seconds
+        peakGrowth += other.peakGrowth
+    }
+
     /// Items per second at the median time.
     func rate(_ items: Int) -> Double { Double(items) / medianSeconds }
 

@@ -64,9 +64,10 @@ struct EventsBench {
 
     /// The writer: `count` writeEvent calls then closeRun (which commits them all).
     /// Leaves the last repetition's beamtime at the returned path (for the reading phase).
-    func runWriter() throws -> (Timing, String) {
+    func runWriter(repetitions: Int? = nil) throws -> (Timing, String) {
         var timing = Timing()
         var path = ""
+        let repetitions = repetitions ?? self.repetitions
         for rep in 0..<repetitions {
             path = dir + "/events-writer-\(rep).db"
             Self.removeDatabase(path)
@@ -97,9 +98,9 @@ struct EventsBench {
     /// bind / step in one transaction, on a beamtime file with the same schema and pragmas
     /// (WAL, synchronous NORMAL, foreign keys on, SQLite's default 2 MiB page cache —
     /// the writer's connection uses the same).
-    func runBaseline() throws -> Timing {
+    func runBaseline(repetitions: Int? = nil) throws -> Timing {
         var timing = Timing()
-        for rep in 0..<repetitions {
+        for rep in 0..<(repetitions ?? self.repetitions) {
             let path = dir + "/events-raw-\(rep).db"
             Self.removeDatabase(path)
             defer { Self.removeDatabase(path) }

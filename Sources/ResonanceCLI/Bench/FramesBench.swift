@@ -48,21 +48,26 @@ struct FramesBench {
     let dir: String
 
     /// Runs every codec on `set`; keeps the default codec's last beamtime for reading
-    /// and returns its path.
+    /// and returns its path. Each repetition runs codec-only, disk-only and the writer in
+    /// turn, so a change in the machine's load hits them alike.
     func run(_ set: FrameSet, codecs: [FrameCodec], keepDefault: Bool) throws -> ([CodecResult], String?) {
         var results: [CodecResult] = []
         var kept: String?
+        let once = FramesBench(repetitions: 1, dir: dir)
         for codec in codecs {
-            let encoded = try codecOnly(set, codec: codec)
-            var result = CodecResult(codec: codec, encodedBytes: encoded.bytes.reduce(0) { $0 + $1.count })
-            result.codecOnly = encoded.timing
-            result.diskOnly = try diskOnly(encoded.bytes, label: "\(set.size)-\(codec.name)")
-            let keep = keepDefault && codec == .default
-            let (timing, drift, path) = try writer(set, codec: codec, keepLast: keep)
-            result.writer = timing
-            result.rssDrift = drift
-            if keep { kept = path }
-            results.append(result)
+            var result: CodecResult?
+            for rep in 0..<repetitions {
+                let encoded = try once.codecOnly(set, codec: codec)
+                if result == nil { result = CodecResult(codec: codec, encodedBytes: encoded.bytes.reduce(0) { $0 + $1.count }) }
+                result!.codecOnly.append(encoded.timing)
+                result!.diskOnly.append(try once.diskOnly(encoded.bytes, label: "\(set.size)-\(codec.name)"))
+                let keep = keepDefault && codec == .default && rep == repetitions - 1
+                let (timing, drift, path) = try once.writer(set, codec: codec, keepLast: keep)
+                result!.writer.append(timing)
+                result!.rssDrift += drift
+                if keep { kept = path }
+            }
+            if let result { results.append(result) }
         }
         return (results, kept)
     }

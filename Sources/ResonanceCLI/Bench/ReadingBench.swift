@@ -46,9 +46,16 @@ struct ReadingBench {
             let ccd = try catalog.run(summary.uid).images(field: "ccd")
             guard ccd.count == count else { throw BenchError("the reader sees \(ccd.count) frames, the array \(count)") }
 
-            // One random frame at a time, as a viewer asks for them.
-            var random = Timing()
+            // Baselines: the same chunks, already in memory, decoded alone.
+            let encoded = try (0..<count).map { k -> [UInt8] in
+                guard let bytes = try array.loadEncodedChunk(at: [k, 0, 0]) else { throw BenchError("frame \(k) missing") }
+                return bytes
+            }
+            let once = ReadingBench(repetitions: 1, randomFrames: randomFrames, dir: dir)
+            var random = Timing(), randomBaseline = Timing(), whole = Timing(), wholeBaseline = Timing()
+            // The reader and its baseline in turn, so a change in the machine's load hits both alike.
             for _ in 0..<repetitions {
+                // One random frame at a time, as a viewer asks for them.
                 var checksum = 0
                 let start = now()
                 for k in picks {
@@ -57,14 +64,13 @@ struct ReadingBench {
                 }
                 random.seconds.append((now() - start) / Double(max(picks.count, 1)))
                 if checksum == -1 { print(checksum) }  // keep the reads
-            }
-            result.randomFrame = random
+                randomBaseline.append(try once.decodeEach(array, encoded, picks))
 
-            // The whole run into one buffer.
-            var whole = Timing()
-            for _ in 0..<repetitions {
+                // The whole run into one buffer.
                 let (seconds, growth) = try Memory.measuringPeak { () throws -> Double in
                     let start = now()
+                    let probe = CPUProbe()
+                    defer { probe.report("reader whole run") }
                     let stack = try ccd.frames(0..<count, as: UInt16.self)
                     let seconds = now() - start
                     guard stack.pixels.count == count * array.chunkByteCount / 2 else { throw BenchError("short read") }
@@ -72,16 +78,12 @@ struct ReadingBench {
                 }
                 whole.seconds.append(seconds)
                 whole.peakGrowth.append(growth)
+                wholeBaseline.append(try once.decodeAll(array, encoded))
             }
+            result.randomFrame = random
+            result.randomFrameBaseline = randomBaseline
             result.wholeRun = whole
-
-            // Baselines: the same chunks, already in memory, decoded alone.
-            let encoded = try (0..<count).map { k -> [UInt8] in
-                guard let bytes = try array.loadEncodedChunk(at: [k, 0, 0]) else { throw BenchError("frame \(k) missing") }
-                return bytes
-            }
-            result.randomFrameBaseline = try decodeEach(array, encoded, picks)
-            result.wholeRunBaseline = try decodeAll(array, encoded)
+            result.wholeRunBaseline = wholeBaseline
         }
         return result
     }
@@ -119,6 +121,8 @@ struct ReadingBench {
             let failure = Slots<String>(1)
             let (seconds, growth) = Memory.measuringPeak { () -> Double in
                 let start = now()
+                let probe = CPUProbe()
+                defer { probe.report("decode-only whole run") }
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk * encoded.count, alignment: 64)
                 defer { buffer.deallocate() }
                 let shared = UncheckedBuffer(buffer)

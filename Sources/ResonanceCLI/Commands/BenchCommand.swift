@@ -95,12 +95,16 @@ struct BenchCommand: ParsableCommand {
         if selected.contains("events") {
             progress.say("events: preparing \(grouped(Double(plan.events))) events")
             let bench = EventsBench(count: plan.events, repetitions: plan.repetitions, dir: root)
-            progress.say("events: RunWriter")
-            let (writer, path) = try bench.runWriter()
-            progress.say("events: raw SQLite baseline")
-            let baseline = try bench.runBaseline()
+            progress.say("events: RunWriter and the raw SQLite baseline, in turn")
+            var writer = Timing(), baseline = Timing()
+            for _ in 0..<plan.repetitions {
+                let (timing, path) = try bench.runWriter(repetitions: 1)
+                writer.append(timing)
+                if let eventsDB, eventsDB != path { EventsBench.removeDatabase(eventsDB) }
+                eventsDB = path
+                baseline.append(try bench.runBaseline(repetitions: 1))
+            }
             report.events = EventsResult(count: plan.events, writer: writer, baseline: baseline)
-            eventsDB = path
         }
 
         if let soak {
