@@ -20,6 +20,8 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CBlosc", pkgConfig: "blosc", providers: [.apt(["libblosc-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Linux file-system calls the Swift Glibc module leaves out (O_DIRECT, syncfs, ...).
+        .target(name: "CFileSystem"),
 
         // JSON text as Python's json module writes it (NaN, Infinity, ints vs floats).
         .target(
@@ -27,12 +29,12 @@ let package = Package(
             dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]
         ),
         // Zarr v3: knows nothing of beamtimes.
-        .target(name: "Zarr", dependencies: ["JSONValue", "CZstd", "CBlosc", "CZlib"]),
+        .target(name: "Zarr", dependencies: ["JSONValue", "CZstd", "CBlosc", "CZlib", "CFileSystem"]),
         // The beamtime layer: writer, reader, master index.
         .target(
             name: "Resonance",
             dependencies: [
-                "JSONValue", "Zarr",
+                "JSONValue", "Zarr", "CFileSystem",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "OrderedCollections", package: "swift-collections"),

@@ -216,6 +216,44 @@ import Testing
         }
     }
 
+    /// The frame writer's pattern: chunks written in place beyond the shape, then the
+    /// array grown; a crash's partial leftover is replaced, a failure names the file.
+    @Test func unpublishedChunksWrittenInPlaceThenPublished() throws {
+        try withTemporaryStore { store, root in
+            var array = try ZarrArray.create(in: store, at: "run/ccd",
+                metadata: try ZarrArrayMetadata(shape: [0, 8, 6], dataType: .uint16, chunkShape: [1, 8, 6],
+                                                codecs: [.bytes(.standard(for: .uint16)), .zstd(ZstdCodec(level: 0, checksum: false))]))
+            let data = frames(3).map { $0 &+ 1 }  // no all-fill chunk
+            // A partial chunk a killed writer left at index 1, beyond the shape.
+            try FileManager.default.createDirectory(at: root.appendingPathComponent("run/ccd/c/1/0"), withIntermediateDirectories: true)
+            try Data([0x28, 0xB5]).write(to: root.appendingPathComponent("run/ccd/c/1/0/0"))
+            for k in 0..<3 {
+                let bytes = try array.encodeChunk(Array(data[(k * 48)..<((k + 1) * 48)]))
+                try array.storeEncodedChunk(at: [k, 0, 0], bytes, mode: .unpublished)
+            }
+            #expect(try ZarrArray.open(in: store, at: "run/ccd").shape == [0, 8, 6])
+            try array.resize(to: [3, 8, 6])
+            #expect(try ZarrArray.open(in: store, at: "run/ccd").readAll(as: UInt16.self) == data)
+            let all = files(under: root)
+            #expect(!all.contains { $0.contains(".tmp") })
+            #expect(all.filter { $0.hasPrefix("run/ccd/c/") }.sorted() == ["run/ccd/c/0/0/0", "run/ccd/c/1/0/0", "run/ccd/c/2/0/0"])
+            let total = try runPython("""
+                import sys, zarr
+                a = zarr.open_array(sys.argv[1], mode="r")
+                print(a.shape, int(a[:].astype("int64").sum()))
+                """, [root.appendingPathComponent("run/ccd").path])
+            #expect(total.trimmingCharacters(in: .whitespacesAndNewlines) == "(3, 8, 6) \(data.reduce(0) { $0 + Int($1) })")
+
+            // A folder in the way: the error names the chunk's path; nothing is left behind.
+            try Data("not a folder".utf8).write(to: root.appendingPathComponent("run/ccd/c/3"))
+            let error = expectZarrError("io") {
+                try array.storeEncodedChunk(at: [3, 0, 0], try array.encodeChunk(Array(data[0..<48])), mode: .unpublished)
+            }
+            #expect("\(error.map { "\($0)" } ?? "")".contains("c/3"))
+            #expect(files(under: root).filter { $0.hasPrefix("run/ccd/c/") }.count == 4)
+        }
+    }
+
     @Test func attributesAndGroups() throws {
         try withTemporaryStore { store, root in
             var group = try ZarrGroup.openOrCreate(in: store, at: "a/b")

@@ -1,3 +1,4 @@
+import CFileSystem
 import Dispatch
 import Foundation
 import Zarr
@@ -13,9 +14,10 @@ import Zarr
 /// the codec waits in `submit`, so memory stays flat however long the run.
 ///
 /// Order of a frame's writes, so a crash at any moment leaves no reference to a frame that
-/// is not there: the chunk file (written to a temporary name and renamed), then the
-/// array's `zarr.json` with the new shape, then the `image_refs` row (queued after the
-/// event it belongs to). Frames stored together share one `zarr.json` rewrite. Before a
+/// is not there: the chunk file (written in place: beyond the shape `zarr.json` publishes,
+/// no reader looks at it, and a crash's partial file is replaced by the next writer's
+/// frame of that index), then the array's `zarr.json` with the new shape, then the
+/// `image_refs` row (queued after the event it belongs to). Frames stored together share one `zarr.json` rewrite. Before a
 /// commit that holds image refs the committer syncs the store's file system
 /// (``syncFileSystem(of:)``), so a power cut cannot keep a reference and lose its frame
 /// either; each chunk file's writeback is started as soon as it is written, so that sync
@@ -362,8 +364,8 @@ final class FrameStore: @unchecked Sendable {
             do {
                 let bytes = try e.result.get()
                 let array = storedArrays[e.job.key] ?? e.job.array
-                try array.storeEncodedChunk(at: [e.job.index, 0, 0], bytes)
-                if bytes != nil { Self.startWriteback(store.describe(array.chunkKey(at: [e.job.index, 0, 0]))) }
+                // Beyond the shape zarr.json publishes until the resize below: no reader looks.
+                try array.storeEncodedChunk(at: [e.job.index, 0, 0], bytes, mode: .unpublished)
                 storedArrays[e.job.key] = array
                 newlyStored.append(e.job)
             } catch {
@@ -407,17 +409,6 @@ final class FrameStore: @unchecked Sendable {
         return outcome
     }
 
-    /// Asks the kernel to start writing a new chunk file to disk now (without waiting), so
-    /// disk and codec work side by side and the sync before the next commit finds little left.
-    private static func startWriteback(_ path: String) {
-        #if os(Linux)
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = linux_sync_file_range(fd, 0, 0, 2)  // SYNC_FILE_RANGE_WRITE
-        close(fd)
-        #endif
-    }
-
     // MARK: Durability
 
     /// Flushes everything written on the file system holding `path` to disk (`syncfs`):
@@ -428,16 +419,6 @@ final class FrameStore: @unchecked Sendable {
         if fd < 0 && errno == ENOENT { return }
         guard fd >= 0 else { throw DatabaseFileError(path: path, problem: .unreadable(reason: String(cString: strerror(errno)))) }
         defer { close(fd) }
-        guard linux_syncfs(fd) == 0 else { throw DatabaseFileError(path: path, problem: .unreadable(reason: "syncfs: " + String(cString: strerror(errno)))) }
+        guard cfs_syncfs(fd) == 0 else { throw DatabaseFileError(path: path, problem: .unreadable(reason: "syncfs: " + String(cString: strerror(errno)))) }
     }
 }
-
-/// glibc's `syncfs` (a GNU extension the Swift Glibc module does not import).
-@_silgen_name("syncfs")
-private func linux_syncfs(_ fd: Int32) -> Int32
-
-#if os(Linux)
-/// glibc's `sync_file_range` (Linux only; not imported by the Swift Glibc module).
-@_silgen_name("sync_file_range")
-private func linux_sync_file_range(_ fd: Int32, _ offset: Int64, _ count: Int64, _ flags: UInt32) -> Int32
-#endif

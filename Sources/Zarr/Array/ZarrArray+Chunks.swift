@@ -58,13 +58,14 @@ extension ZarrArray {
         return try values.withUnsafeBytes { try encodeChunk($0) }
     }
 
-    /// Stores encoded chunk bytes at `indices` (atomically: temporary file, then rename);
+    /// Stores encoded chunk bytes at `indices` as `mode` says (by default atomically);
     /// nil deletes the chunk, so it reads as the fill value. Indices beyond the current
-    /// shape are allowed — such chunks appear once the array grows (store, then resize).
-    public func storeEncodedChunk(at indices: [Int], _ bytes: [UInt8]?) throws {
+    /// shape are allowed — such chunks appear once the array grows (store, then resize),
+    /// and can be stored ``StoreWriteMode/unpublished``, the cheapest way.
+    public func storeEncodedChunk(at indices: [Int], _ bytes: [UInt8]?, mode: StoreWriteMode = .atomic) throws {
         try checkChunkIndices(indices, inGrid: false)
         let key = chunkKey(at: indices)
-        if let bytes { try store.set(key, bytes) } else { try store.delete(key) }
+        if let bytes { try store.set(key, bytes, mode: mode) } else { try store.delete(key) }
     }
 
     /// Encodes and stores one chunk of C-order native bytes.

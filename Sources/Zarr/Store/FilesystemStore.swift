@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CFileSystem
 import Foundation
 
 /// A Zarr store in a folder of the local file system: key `a/b/zarr.json` is the file
@@ -127,17 +128,7 @@ public struct FilesystemStore: ZarrStore {
         if fd < 0 { throw Self.failure(temporary, "create") }
         var closed = false
         defer { if !closed { close(fd); unlink(temporary) } }
-        try bytes.withUnsafeBytes { buffer in
-            var done = 0
-            while done < buffer.count {
-                let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw Self.failure(temporary, "write")
-                }
-                done += n
-            }
-        }
+        try Self.writeAll(bytes, to: fd, path: temporary)
         if durable && fsync(fd) != 0 { throw Self.failure(temporary, "fsync") }
         closed = true
         if close(fd) != 0 {
@@ -151,6 +142,52 @@ public struct FilesystemStore: ZarrStore {
             throw Self.failure(path, "rename", code)
         }
         if durable { try Self.syncDirectory(folder) }
+    }
+
+    /// Writes as `mode` says: ``StoreWriteMode/atomic`` is ``set(_:_:)``;
+    /// ``StoreWriteMode/unpublished`` writes the file in place (no temporary file, no
+    /// rename: two system calls and a directory update fewer) and starts its writeback at
+    /// once, so a later sync finds little left to do. A failed write removes the file.
+    public func set(_ key: String, _ bytes: [UInt8], mode: StoreWriteMode) throws {
+        guard mode == .unpublished else { return try set(key, bytes) }
+        let path = try filePath(key)
+        let folder = String(path[..<path.lastIndex(of: "/")!])
+        let durable = durability == .fsync
+        var fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        if fd < 0 && errno == ENOENT {
+            try Self.makeDirectories(folder, durable: durable)
+            fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        }
+        if fd < 0 { throw Self.failure(path, "create") }
+        var closed = false
+        defer { if !closed { close(fd); unlink(path) } }
+        try Self.writeAll(bytes, to: fd, path: path)
+        if durable {
+            if fsync(fd) != 0 { throw Self.failure(path, "fsync") }
+        } else {
+            _ = cfs_start_writeback(fd)  // written once, read later: to the disk now
+        }
+        closed = true
+        if close(fd) != 0 {
+            let code = errno
+            unlink(path)
+            throw Self.failure(path, "close", code)
+        }
+        if durable { try Self.syncDirectory(folder) }
+    }
+
+    private static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws {
+        try bytes.withUnsafeBytes { buffer in
+            var done = 0
+            while done < buffer.count {
+                let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw Self.failure(path, "write")
+                }
+                done += n
+            }
+        }
     }
 
     /// Unlinks the file for `key` if it exists.

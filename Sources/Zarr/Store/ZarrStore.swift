@@ -6,6 +6,8 @@ public protocol ZarrStore: Sendable {
     func get(_ key: String) throws -> [UInt8]?
     /// Stores `bytes` under `key` so that readers see the old value or the new, never a mix.
     func set(_ key: String, _ bytes: [UInt8]) throws
+    /// Stores `bytes` under `key` as `mode` says; ``StoreWriteMode/atomic`` is ``set(_:_:)``.
+    func set(_ key: String, _ bytes: [UInt8], mode: StoreWriteMode) throws
     /// Removes `key`; removing a missing key is not an error.
     func delete(_ key: String) throws
     /// Removes every key under `prefix` (a node's folder).
@@ -16,4 +18,22 @@ public protocol ZarrStore: Sendable {
     func listKeys(under prefix: String) throws -> [String]
     /// A human-readable location of `key` for error messages (a file path for files).
     func describe(_ key: String) -> String
+}
+
+/// How ``ZarrStore/set(_:_:mode:)`` puts a value in place.
+public enum StoreWriteMode: Sendable, Hashable {
+    /// Readers see the old value or the new, never a mix.
+    case atomic
+    /// For a value no reader looks at yet, such as a chunk appended beyond the shape an
+    /// array's metadata publishes: written straight into place, the cheapest way. A crash
+    /// can leave it partly written, so only publish it (grow the array) after the write
+    /// returns.
+    case unpublished
+}
+
+extension ZarrStore {
+    /// Stores that have no cheaper way for ``StoreWriteMode/unpublished`` write atomically.
+    public func set(_ key: String, _ bytes: [UInt8], mode: StoreWriteMode) throws {
+        try set(key, bytes)
+    }
 }
