@@ -148,6 +148,8 @@ struct BenchReport {
                         "codec_only": c.codecOnly.json(items: set.count, bytes: set.rawBytes),
                         "disk_only": c.diskOnly.json(items: set.count, bytes: c.encodedBytes),
                         "ratio_to_slower_baseline": .double(c.ratioToSlowerBaseline),
+                        "cpu_limit_per_s": .double(c.cpuLimitRate(frames: set.count)),
+                        "ratio_to_cpu_limit": .double(c.writer.rate(set.count) / c.cpuLimitRate(frames: set.count)),
                         "rss_drift_bytes": .int(Int64(c.rssDrift.max() ?? 0)),
                     ]
                 }),
@@ -199,8 +201,8 @@ struct BenchReport {
             out.append("")
             out.append("Frames: \(set.count) x \(set.size)x\(set.size) uint16 (\(megabytes(set.rawBytes)) raw), synthetic detector images")
             var t = TextTable(
-                ["codec", "ratio", "writer fps", "MB/s", "codec-only fps", "disk-only fps", "vs slower", "peak RSS +", "RSS drift"],
-                rightAligned: [1, 2, 3, 4, 5, 6, 7, 8])
+                ["codec", "ratio", "writer fps", "MB/s", "codec-only fps", "disk-only fps", "vs slower", "CPU limit fps", "vs CPU limit", "peak RSS +", "RSS drift"],
+                rightAligned: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
             for c in set.codecs {
                 t.append([
                     c.codec.name + (c.codec == .default ? " (default)" : ""),
@@ -210,6 +212,8 @@ struct BenchReport {
                     grouped(c.codecOnly.rate(set.count), decimals: 1),
                     grouped(c.diskOnly.rate(set.count), decimals: 1),
                     ratioText(c.ratioToSlowerBaseline),
+                    grouped(c.cpuLimitRate(frames: set.count), decimals: 1),
+                    ratioText(c.writer.rate(set.count) / c.cpuLimitRate(frames: set.count)),
                     megabytes(c.writer.peakGrowth.max() ?? 0),
                     megabytes(c.rssDrift.max() ?? 0),
                 ])
@@ -219,6 +223,7 @@ struct BenchReport {
         if frames.count > 0 {
             out.append("(writer: writeEvent + writeImage per frame, then closeRun, which commits the image_refs after syncing the files;")
             out.append(" codec-only: the same frames encoded on all cores, no I/O; disk-only: the compressed bytes written to new files, then syncfs;")
+            out.append(" CPU limit: frames/s if the CPU time of codec-only and of disk-only shared all \(Machine.cores) cores perfectly, the most a writer doing both can reach;")
             out.append(" MB/s of uncompressed pixels; RSS drift: RSS growth from a quarter of the frames written to all)")
         }
         if let r = reading {

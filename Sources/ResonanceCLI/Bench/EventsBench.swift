@@ -62,6 +62,12 @@ struct EventsBench {
         removeItem(RunWriter.zarrPath(forDatabase: path))
     }
 
+    /// Frees a beamtime's disk space, keeping its files until the end (see ``retire(_:)``).
+    static func retireDatabase(_ path: String) {
+        for suffix in ["", "-wal", "-shm"] { retire(path + suffix) }
+        retire(RunWriter.zarrPath(forDatabase: path))
+    }
+
     /// The writer: `count` writeEvent calls then closeRun (which commits them all).
     /// Leaves the last repetition's beamtime at the returned path (for the reading phase).
     func runWriter(repetitions: Int? = nil) throws -> (Timing, String) {
@@ -69,8 +75,7 @@ struct EventsBench {
         var path = ""
         let repetitions = repetitions ?? self.repetitions
         for rep in 0..<repetitions {
-            path = dir + "/events-writer-\(rep).db"
-            Self.removeDatabase(path)
+            path = freshPath(dir, "events-writer", ext: ".db")
             let writer = RunWriter(dbPath: path, sample: SampleMetadata(name: "bench"))
             try writer.open()
             try writer.openRun("bench_events", metadata: ["purpose": "resonance bench"])
@@ -89,7 +94,7 @@ struct EventsBench {
             try writer.close()
             timing.seconds.append(seconds)
             timing.peakGrowth.append(growth)
-            if rep < repetitions - 1 { Self.removeDatabase(path) }
+            if rep < repetitions - 1 { Self.retireDatabase(path) }
         }
         return (timing, path)
     }
@@ -100,10 +105,9 @@ struct EventsBench {
     /// the writer's connection uses the same).
     func runBaseline(repetitions: Int? = nil) throws -> Timing {
         var timing = Timing()
-        for rep in 0..<(repetitions ?? self.repetitions) {
-            let path = dir + "/events-raw-\(rep).db"
-            Self.removeDatabase(path)
-            defer { Self.removeDatabase(path) }
+        for _ in 0..<(repetitions ?? self.repetitions) {
+            let path = freshPath(dir, "events-raw", ext: ".db")
+            defer { Self.retireDatabase(path) }
             try insertRaw(path, into: &timing)
         }
         return timing

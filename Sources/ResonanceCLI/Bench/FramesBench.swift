@@ -39,6 +39,14 @@ struct CodecResult {
     var ratioToSlowerBaseline: Double {
         writer.rate(1) / min(codecOnly.rate(1), diskOnly.rate(1))
     }
+
+    /// Frames per second if the codec's and the file writing's CPU time (each measured in
+    /// its baseline) shared all cores perfectly: the most a writer doing both can reach
+    /// when neither leaves the cores idle, which the slower baseline alone does not show
+    /// on a machine whose file writes cost as much CPU as they wait for the disk.
+    func cpuLimitRate(frames: Int) -> Double {
+        Double(frames) * Double(Machine.cores) / (median(codecOnly.cpuSeconds) + median(diskOnly.cpuSeconds))
+    }
 }
 
 /// Phase 2: frames through RunWriter.writeImage, against the codec alone on all cores
@@ -75,9 +83,8 @@ struct FramesBench {
     /// The codec alone: every frame encoded through the array's codec pipeline, frames spread
     /// over all cores, nothing written. Returns the encoded chunks of the last repetition.
     func codecOnly(_ set: FrameSet, codec: FrameCodec) throws -> (timing: Timing, bytes: [[UInt8]]) {
-        let scratch = dir + "/codec-only.zarr"
-        removeItem(scratch)
-        defer { removeItem(scratch) }
+        let scratch = freshPath(dir, "codec-only", ext: ".zarr")
+        defer { retire(scratch) }
         let store = try FilesystemStore(root: scratch, create: true)
         let array = try ZarrArray.create(
             in: store, at: "frames",
@@ -89,6 +96,7 @@ struct FramesBench {
         for _ in 0..<repetitions {
             let slots = Slots<[UInt8]>(set.count)
             let failure = Slots<String>(1)
+            let cpu = processCPU()
             let (seconds, growth) = Memory.measuringPeak { () -> Double in
                 let start = now()
                 let probe = CPUProbe()
@@ -104,6 +112,7 @@ struct FramesBench {
                 return now() - start
             }
             if let message = failure[0] { throw BenchError("encoding with \(codec.name): \(message)") }
+            timing.cpuSeconds.append(processCPU() - cpu)
             timing.seconds.append(seconds)
             timing.peakGrowth.append(growth)
             last = slots.values
@@ -115,11 +124,11 @@ struct FramesBench {
     /// then `syncfs` so the bytes are on disk, as the writer's commits make them.
     func diskOnly(_ chunks: [[UInt8]], label: String) throws -> Timing {
         var timing = Timing()
-        for rep in 0..<repetitions {
-            let folder = dir + "/disk-only-\(label)-\(rep)"
-            removeItem(folder)
+        for _ in 0..<repetitions {
+            let folder = freshPath(dir, "disk-only-\(label)")
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             syncFileSystem(dir)
+            let cpu = processCPU()
             let (seconds, growth) = try Memory.measuringPeak { () throws -> Double in
                 let start = now()
                 let probe = CPUProbe()
@@ -141,9 +150,10 @@ struct FramesBench {
                 syncFileSystem(folder)
                 return now() - start
             }
+            timing.cpuSeconds.append(processCPU() - cpu)
             timing.seconds.append(seconds)
             timing.peakGrowth.append(growth)
-            removeItem(folder)
+            retire(folder)
         }
         return timing
     }
@@ -155,8 +165,7 @@ struct FramesBench {
         var drift: [Int] = []
         var path = ""
         for rep in 0..<repetitions {
-            path = dir + "/frames-\(set.size)-\(codec.name)-\(rep).db"
-            EventsBench.removeDatabase(path)
+            path = freshPath(dir, "frames-\(set.size)-\(codec.name)", ext: ".db")
             syncFileSystem(dir)
             let writer = RunWriter(dbPath: path, sample: SampleMetadata(name: "bench"), options: .init(frameCodec: codec))
             try writer.open()
@@ -167,6 +176,7 @@ struct FramesBench {
             ])
             var quarterRSS = 0, endRSS = 0
             let quarter = max(set.count / 4, 1)
+            let cpu = processCPU()
             let (seconds, growth) = try Memory.measuringPeak { () throws -> Double in
                 let start = now()
                 let probe = CPUProbe()
@@ -180,11 +190,12 @@ struct FramesBench {
                 try writer.closeRun(exitStatus: .success)
                 return now() - start
             }
+            timing.cpuSeconds.append(processCPU() - cpu)
             try writer.close()
             timing.seconds.append(seconds)
             timing.peakGrowth.append(growth)
             drift.append(endRSS - quarterRSS)
-            if !(keepLast && rep == repetitions - 1) { EventsBench.removeDatabase(path) }
+            if !(keepLast && rep == repetitions - 1) { EventsBench.retireDatabase(path) }
         }
         return (timing, drift, path)
     }

@@ -100,7 +100,7 @@ struct BenchCommand: ParsableCommand {
             for _ in 0..<plan.repetitions {
                 let (timing, path) = try bench.runWriter(repetitions: 1)
                 writer.append(timing)
-                if let eventsDB, eventsDB != path { EventsBench.removeDatabase(eventsDB) }
+                if let eventsDB, eventsDB != path { EventsBench.retireDatabase(eventsDB) }
                 eventsDB = path
                 baseline.append(try bench.runBaseline(repetitions: 1))
             }
