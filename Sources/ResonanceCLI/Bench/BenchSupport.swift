@@ -190,22 +190,18 @@ func retire(_ path: String) {
     }
 }
 
-/// A new path `<dir>/<name>[-n]<ext>` for a part's files: never one used before in this
-/// run, so nothing is deleted to make room (see ``retire(_:)``).
+/// A new path `<dir>/<name>.<n><ext>` for a part's files, `n` counting every path made:
+/// never one used before in this run, so nothing is deleted to make room (see ``retire(_:)``).
 func freshPath(_ dir: String, _ name: String, ext: String = "") -> String {
-    FreshNames.next(dir + "/" + name) + ext
+    FreshNames.lock.lock()
+    defer { FreshNames.lock.unlock() }
+    FreshNames.count += 1
+    return dir + "/" + name + ".\(FreshNames.count)" + ext
 }
 
 private enum FreshNames {
-    nonisolated(unsafe) static var used: [String: Int] = [:]
     static let lock = NSLock()
-    static func next(_ base: String) -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        let n = used[base, default: 0]
-        used[base] = n + 1
-        return n == 0 ? base : base + "-\(n)"
-    }
+    nonisolated(unsafe) static var count = 0
 }
 
 /// Flushes every dirty page of the file system holding `path` (`syncfs`).
