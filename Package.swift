@@ -43,7 +43,7 @@ let package = Package(
         .executableTarget(
             name: "ResonanceCLI",
             dependencies: [
-                "Resonance", "Zarr", "JSONValue", "CZlib",
+                "Resonance", "Zarr", "JSONValue", "CZlib", "CFileSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),  // raw SQLite baseline of `resonance bench`

@@ -1,3 +1,4 @@
+import CFileSystem
 import Dispatch
 import Foundation
 import Resonance
@@ -208,12 +209,10 @@ private enum FreshNames {
 func syncFileSystem(_ path: String) {
     let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     guard fd >= 0 else { return }
-    _ = bench_syncfs(fd)
+    _ = cfs_syncfs(fd)
     close(fd)
 }
 
-@_silgen_name("syncfs")
-private func bench_syncfs(_ fd: Int32) -> Int32
 
 /// "1,234,567" or, with decimals, "1,234.5".
 func grouped(_ n: Double, decimals: Int = 0) -> String {

@@ -1,3 +1,4 @@
+import CFileSystem
 import Foundation
 import Resonance
 import Zarr
@@ -120,32 +121,48 @@ struct FramesBench {
         return (timing, last)
     }
 
-    /// The disk alone: each encoded chunk written to its own new file (open, write, close),
-    /// then `syncfs` so the bytes are on disk, as the writer's commits make them.
+    /// The disk alone: each encoded chunk written where a frame's chunk lives in the store
+    /// (`c/<k>/0/0`: two new folders and a new file per frame, as SPEC's chunk key
+    /// encoding requires), with the writer's file handling (writeback started at once, the
+    /// page cache of files 32 frames old handed back), then `syncfs` so the bytes are on
+    /// disk, as the writer's commits make them. No codec, no database, no metadata.
     func diskOnly(_ chunks: [[UInt8]], label: String) throws -> Timing {
         var timing = Timing()
         for _ in 0..<repetitions {
             let folder = freshPath(dir, "disk-only-\(label)")
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: folder + "/c", withIntermediateDirectories: true)
             syncFileSystem(dir)
             let cpu = processCPU()
             let (seconds, growth) = try Memory.measuringPeak { () throws -> Double in
                 let start = now()
                 let probe = CPUProbe()
                 defer { probe.report("disk-only \(label)") }
+                func fail(_ what: String, _ path: String) -> BenchError {
+                    BenchError("\(what) \(path): \(String(cString: strerror(errno)))")
+                }
                 for (k, chunk) in chunks.enumerated() {
-                    let path = folder + "/\(k)"
+                    let path = folder + "/c/\(k)/0/0"
+                    guard mkdir(folder + "/c/\(k)", 0o777) == 0 else { throw fail("mkdir", path) }
+                    guard mkdir(folder + "/c/\(k)/0", 0o777) == 0 else { throw fail("mkdir", path) }
                     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-                    guard fd >= 0 else { throw BenchError("create \(path): \(String(cString: strerror(errno)))") }
+                    guard fd >= 0 else { throw fail("create", path) }
                     try chunk.withUnsafeBytes { buffer in
                         var done = 0
                         while done < buffer.count {
                             let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
-                            guard n > 0 else { close(fd); throw BenchError("write \(path): \(String(cString: strerror(errno)))") }
+                            guard n > 0 else { close(fd); throw fail("write", path) }
                             done += n
                         }
                     }
+                    _ = cfs_start_writeback(fd)
                     close(fd)
+                    if k >= 32 {
+                        let old = open(folder + "/c/\(k - 32)/0/0", O_RDONLY | O_CLOEXEC)
+                        if old >= 0 {
+                            _ = posix_fadvise(old, 0, 0, Int32(POSIX_FADV_DONTNEED))
+                            close(old)
+                        }
+                    }
                 }
                 syncFileSystem(folder)
                 return now() - start
