@@ -118,30 +118,13 @@ public struct FilesystemStore: ZarrStore {
         let folder = String(path[..<slash])
         let name = path[path.index(after: slash)...]
         let temporary = folder + "/." + name + "." + TemporaryName.next() + ".tmp"
-        let durable = durability == .fsync
-
-        var fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        if fd < 0 && errno == ENOENT {
-            try Self.makeDirectories(folder, durable: durable)
-            fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        }
-        if fd < 0 { throw Self.failure(temporary, "create") }
-        var closed = false
-        defer { if !closed { close(fd); unlink(temporary) } }
-        try Self.writeAll(bytes, to: fd, path: temporary)
-        if durable && fsync(fd) != 0 { throw Self.failure(temporary, "fsync") }
-        closed = true
-        if close(fd) != 0 {
-            let code = errno
-            unlink(temporary)
-            throw Self.failure(temporary, "close", code)
-        }
+        try writeFile(temporary, in: folder, bytes, flags: O_EXCL, startWriteback: false)
         if rename(temporary, path) != 0 {
             let code = errno
             unlink(temporary)
             throw Self.failure(path, "rename", code)
         }
-        if durable { try Self.syncDirectory(folder) }
+        if durability == .fsync { try Self.syncDirectory(folder) }
     }
 
     /// Writes as `mode` says: ``StoreWriteMode/atomic`` is ``set(_:_:)``;
@@ -152,11 +135,19 @@ public struct FilesystemStore: ZarrStore {
         guard mode == .unpublished else { return try set(key, bytes) }
         let path = try filePath(key)
         let folder = String(path[..<path.lastIndex(of: "/")!])
+        try writeFile(path, in: folder, bytes, flags: O_TRUNC, startWriteback: true)
+        if durability == .fsync { try Self.syncDirectory(folder) }
+    }
+
+    /// Creates `path` (with `flags` besides O_WRONLY|O_CREAT; its folder made if missing),
+    /// writes `bytes`, fsyncs it with ``Durability-swift.enum/fsync`` or else, if asked,
+    /// starts its writeback, and closes it. On any failure the file is removed.
+    private func writeFile(_ path: String, in folder: String, _ bytes: [UInt8], flags: Int32, startWriteback: Bool) throws {
         let durable = durability == .fsync
-        var fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+        var fd = open(path, O_WRONLY | O_CREAT | flags | O_CLOEXEC, 0o666)
         if fd < 0 && errno == ENOENT {
             try Self.makeDirectories(folder, durable: durable)
-            fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)
+            fd = open(path, O_WRONLY | O_CREAT | flags | O_CLOEXEC, 0o666)
         }
         if fd < 0 { throw Self.failure(path, "create") }
         var closed = false
@@ -164,7 +155,7 @@ public struct FilesystemStore: ZarrStore {
         try Self.writeAll(bytes, to: fd, path: path)
         if durable {
             if fsync(fd) != 0 { throw Self.failure(path, "fsync") }
-        } else {
+        } else if startWriteback {
             _ = cfs_start_writeback(fd)  // written once, read later: to the disk now
         }
         closed = true
@@ -173,7 +164,6 @@ public struct FilesystemStore: ZarrStore {
             unlink(path)
             throw Self.failure(path, "close", code)
         }
-        if durable { try Self.syncDirectory(folder) }
     }
 
     private static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws {
