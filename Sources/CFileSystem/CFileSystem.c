@@ -3,28 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
-#ifdef __linux__
-#include <sys/vfs.h>
-#endif
-
-int cfs_direct_flag(void) {
-#ifdef O_DIRECT
-    return O_DIRECT;
-#else
-    return 0;
-#endif
-}
-
-long cfs_filesystem_type(int fd) {
-#ifdef __linux__
-    struct statfs info;
-    if (fstatfs(fd, &info) != 0) return -1;
-    return (long)info.f_type;
-#else
-    (void)fd;
-    return -1;
-#endif
-}
 
 int cfs_start_writeback(int fd) {
 #ifdef __linux__

@@ -17,11 +17,12 @@ import Zarr
 /// is not there: the chunk file (written in place: beyond the shape `zarr.json` publishes,
 /// no reader looks at it, and a crash's partial file is replaced by the next writer's
 /// frame of that index), then the array's `zarr.json` with the new shape, then the
-/// `image_refs` row (queued after the event it belongs to). Frames stored together share one `zarr.json` rewrite. Before a
-/// commit that holds image refs the committer syncs the store's file system
-/// (``syncFileSystem(of:)``), so a power cut cannot keep a reference and lose its frame
-/// either; each chunk file's writeback is started as soon as it is written, so that sync
-/// finds little left to do.
+/// `image_refs` row (queued after the event it belongs to). Frames stored together share
+/// one `zarr.json` rewrite. Before a commit that holds image refs the committer syncs the
+/// store's file system (``syncFileSystem(of:)``), so a power cut cannot keep a reference
+/// and lose its frame either; each chunk file's writeback is started as soon as it is
+/// written, so that sync finds little left to do, and its page cache is given back 32
+/// frames later (``releaseCache(of:)``).
 ///
 /// A frame that cannot be compressed or stored stops the pipeline: it and the frames
 /// submitted after it are not stored (no reference either), and the next call

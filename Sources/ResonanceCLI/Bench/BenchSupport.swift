@@ -173,8 +173,8 @@ func removeItem(_ path: String) {
 /// Deleting them would slow every part after: on this machine's ext4, creating a file or
 /// folder searches past each inode deleted in the last minutes (`recently_deleted` in a
 /// profile), and creating 2,000 folders and 1,000 files took 0.30 s on a quiet file system
-/// but 3.8 s right after deleting as many. The writer creates three inodes per frame
-/// (the chunk file and its two folders), the disk-only baseline one: deletions between
+/// but 3.8 s right after deleting as many. The writer and the disk-only baseline create
+/// three inodes per frame (the chunk file and its two folders): deletions between
 /// repetitions measured the file system's bookkeeping, not the code or the disk.
 func retire(_ path: String) {
     var isDirectory: ObjCBool = false
@@ -212,7 +212,6 @@ func syncFileSystem(_ path: String) {
     _ = cfs_syncfs(fd)
     close(fd)
 }
-
 
 /// "1,234,567" or, with decimals, "1,234.5".
 func grouped(_ n: Double, decimals: Int = 0) -> String {
