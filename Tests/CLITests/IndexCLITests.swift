@@ -126,8 +126,11 @@ struct IndexCLITests {
         #expect(try uids(["--since", String(today), "--until", String(today)]).count == runs.count)  // a bare --until includes its day
         #expect(try uids(["--since", "2999-01-01"]).isEmpty)
         #expect(try uids(["--until", "2000-01-01T00:00:00Z"]).isEmpty)
-        let middle = utc(runs[2].timeStart).replacingOccurrences(of: " ", with: "T") + "Z"
-        #expect(try uids(["--until", middle]) == expected { $0.timeStart < Double(Int(runs[2].timeStart)) })
+        // A whole second: DateFormatter rounds to milliseconds first, so a start at x.9996 s
+        // would print as the next second (it failed CI once that way).
+        let cut = runs[2].timeStart.rounded(.down)
+        let middle = utc(cut).replacingOccurrences(of: " ", with: "T") + "Z"
+        #expect(try uids(["--until", middle]) == expected { $0.timeStart < cut })
         #expect(try resonance(["index", "search", "index.db", "--since", "2999-01-01", "--json"], in: dir.path).stdout == "[]\n")
 
         // Adding again changes nothing.
