@@ -46,11 +46,7 @@ public enum JSONWriter {
         var value = value
         nextValue: while true {
             switch value {
-            case .null: out.append(contentsOf: "null".utf8)
-            case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-            case .int(let i): writeInt(i, into: &out)
-            case .double(let d): writeDouble(d, into: &out)
-            case .string(let s): writeString(s, into: &out)
+            case .null, .bool, .int, .double, .string: writeScalar(value, into: &out)
             case .array(let array):
                 out.append(UInt8(ascii: "["))
                 if let first = array.first {

@@ -52,14 +52,7 @@ import Testing
         for p in -330...310 { edges.append(.double(pow(10, Double(p)))); edges.append(.double(2.5 * pow(10, Double(p)))) }
         for p in -1074...1023 { edges.append(.double(Double(sign: .plus, exponent: p, significand: 1))) }
         lines.append(JSONValue.array(edges).jsonText)
-        let output = try Python.run(Self.redump, input: lines.map { $0 + "\n" }.joined())
-        let python = output.split(separator: "\n").map(String.init)
-        try #require(python.count == lines.count)
-        for (swift, python) in zip(lines, python) where swift != python {
-            let s = swift.split(separator: ","), p = python.split(separator: ",")
-            let first = zip(s, p).first { $0 != $1 }
-            Issue.record("first difference: Swift \(first?.0 ?? "?") Python \(first?.1 ?? "?")")
-        }
+        try expectPythonRedumpsUnchanged(lines)
     }
 
     @Test func floatsOfEverydayMagnitudesMatchRepr() throws {
@@ -77,13 +70,19 @@ import Testing
                 return .double(rng.next() % 2 == 0 ? value : -value)
             }).jsonText)
         }
+        try expectPythonRedumpsUnchanged(lines)
+    }
+
+    /// Each line, read by Python's json and written back with `json.dumps`, comes back as is;
+    /// a difference is reported at its first differing comma-separated piece.
+    func expectPythonRedumpsUnchanged(_ lines: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
         let output = try Python.run(Self.redump, input: lines.map { $0 + "\n" }.joined())
         let python = output.split(separator: "\n").map(String.init)
-        try #require(python.count == lines.count)
+        try #require(python.count == lines.count, sourceLocation: sourceLocation)
         for (swift, python) in zip(lines, python) where swift != python {
             let s = swift.split(separator: ","), p = python.split(separator: ",")
             let first = zip(s, p).first { $0 != $1 }
-            Issue.record("first difference: Swift \(first?.0 ?? "?") Python \(first?.1 ?? "?")")
+            Issue.record("first difference: Swift \(first?.0 ?? "?") Python \(first?.1 ?? "?")", sourceLocation: sourceLocation)
         }
     }
 
