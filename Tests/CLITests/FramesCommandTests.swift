@@ -147,7 +147,7 @@ struct FramesCommandTests {
     /// The Python writer's reference beamtime: frames agree with expected.json.
     @Test func pythonWrittenReferenceBeamtime() throws {
         let ref = try copyReferenceBeamtime(to: dir)
-        let expected = try JSONValue(parsing: String(contentsOfFile: sharedDir + "/fixtures/reference-beamtime/expected.json", encoding: .utf8))
+        let expected = try JSONValue(parsing: String(contentsOfFile: fixturesDir + "/reference-beamtime/expected.json", encoding: .utf8))
         let ccd = try #require(expected["runs"]?["rsoxs"]?["images"]?["ccd"])
         let result = try resonance("frames", ref, "24b99aa4e600", "--json")  // its only image field
         #expect(result.status == 0, "\(result.stderr)")

@@ -202,7 +202,7 @@ struct IndexCLITests {
         let reference = TempDir()
         let folder = reference.path
         _ = try copyReferenceBeamtime(to: reference)
-        let expected = try JSONValue(parsing: String(contentsOfFile: sharedDir + "/fixtures/reference-beamtime/expected.json", encoding: .utf8))
+        let expected = try JSONValue(parsing: String(contentsOfFile: fixturesDir + "/reference-beamtime/expected.json", encoding: .utf8))
         let runs = try #require(expected["runs"]?.objectValue)
 
         let add = try resonance(["index", "add", "index.db", "--researcher", "Ada", folder], in: dir.path)

@@ -109,7 +109,7 @@ struct TableCommandTests {
             nan = df[df["sample_current"].isna()]["seq_num"].tolist()
             assert nan == [spec["nan_seq_num"]], nan
             print("ok")
-            """, [csv, sharedDir + "/fixtures/reference-beamtime/expected.json"])
+            """, [csv, fixturesDir + "/reference-beamtime/expected.json"])
         #expect(out == "ok\n")
     }
 

@@ -11,7 +11,7 @@ struct CatalogFrameTests {
 
     @Test func readsTheReferenceFramesAsExpectedJSONSays() throws {
         let path = try copyReferenceBeamtime(to: dir)
-        let expected = try JSONValue(parsing: String(contentsOfFile: sharedDir + "/fixtures/reference-beamtime/expected.json", encoding: .utf8))
+        let expected = try JSONValue(parsing: String(contentsOfFile: fixturesDir + "/reference-beamtime/expected.json", encoding: .utf8))
         let spec = try #require(expected["runs"]?["rsoxs"]?["images"]?["ccd"])
         let run = try Catalog(dbPath: path).run(try #require(expected["runs"]?["rsoxs"]?["uid"]?.stringValue))
         let ccd = try run.images(field: "ccd")

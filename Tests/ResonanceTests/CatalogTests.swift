@@ -12,7 +12,7 @@ struct CatalogTests {
 
     @Test func readsTheReferenceBeamtimeAsExpectedJSONSays() throws {
         let path = try copyReferenceBeamtime(to: dir)
-        let expected = try JSONValue(parsing: String(contentsOfFile: sharedDir + "/fixtures/reference-beamtime/expected.json", encoding: .utf8))
+        let expected = try JSONValue(parsing: String(contentsOfFile: fixturesDir + "/reference-beamtime/expected.json", encoding: .utf8))
         let catalog = try Catalog(dbPath: path)
         defer { try? catalog.close() }
 
@@ -80,14 +80,14 @@ struct CatalogTests {
     }
 
     @Test func readsTheReadOnlyReferenceInPlace() throws {
-        // shared/ is read-only: a reader must not need to write there.
-        let path = sharedDir + "/fixtures/reference-beamtime/ref_beamtime.db"
-        let before = snapshot(sharedDir + "/fixtures/reference-beamtime")
+        // A reader must not write where it reads (archives, other users' folders).
+        let path = fixturesDir + "/reference-beamtime/ref_beamtime.db"
+        let before = snapshot(fixturesDir + "/reference-beamtime")
         let catalog = try Catalog(dbPath: path)
         #expect(try catalog.recent().count == 2)
         #expect(try catalog.run("79c8c292").table().count == 50)
         try catalog.close()
-        #expect(snapshot(sharedDir + "/fixtures/reference-beamtime") == before)
+        #expect(snapshot(fixturesDir + "/reference-beamtime") == before)
     }
 
     // MARK: Listing and finding runs

@@ -136,7 +136,7 @@ struct IndexBeamtimeTests {
 
     @Test func theReferenceBeamtimeWrittenByPythonIsIndexed() throws {
         let path = try copyReferenceBeamtime(to: dir)
-        let expected = try JSONValue(parsing: String(contentsOfFile: sharedDir + "/fixtures/reference-beamtime/expected.json", encoding: .utf8))
+        let expected = try JSONValue(parsing: String(contentsOfFile: fixturesDir + "/reference-beamtime/expected.json", encoding: .utf8))
         let writer = IndexWriter(indexDBPath: indexPath)
         let ada = try writer.registerResearcher(name: "Ada", rootPath: dir.path)
         let result = try writer.indexBeamtime(dbPath: path, researcherID: ada)

@@ -90,7 +90,7 @@ struct PythonSQLiteInteropTests {
     }
 }
 
-/// The SPEC.md schema as the Python side creates it (written out here, not taken from
+/// The schema of docs/format.md as the Python side creates it (written out here, not taken from
 /// this package, so the test does not just agree with itself).
 enum BeamtimeSchemaSQLForTests {
     static let v2 = """

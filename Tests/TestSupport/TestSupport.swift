@@ -131,16 +131,26 @@ public let packageRoot: String = {
     fatalError("Package.swift not found above \(#filePath)")
 }()
 
-/// `../shared` beside the package root (read-only in CI).
-public let sharedDir = packageRoot + "/../shared"
+/// The fixtures the tests read (`Tests/Fixtures`: beamtimes written by the Python software).
+public let fixturesDir = packageRoot + "/Tests/Fixtures"
 
-/// Copies the reference beamtime (read-only in shared/) into `dir`, writable; returns the .db path.
+/// Copies the reference beamtime into `dir`, writable; returns the .db path.
 public func copyReferenceBeamtime(to dir: TempDir) throws -> String {
-    let source = sharedDir + "/fixtures/reference-beamtime"
-    for name in ["ref_beamtime.db", "ref_beamtime.zarr"] {
+    try copyFixture("reference-beamtime", files: ["ref_beamtime.db", "ref_beamtime.zarr"], to: dir)
+}
+
+/// Copies the drifted beamtime (user_version 2, image_refs without compression_codec) into
+/// `dir`, writable; returns the .db path.
+public func copyDriftedBeamtime(to dir: TempDir) throws -> String {
+    try copyFixture("drifted-v2-beamtime", files: ["drifted_beamtime.db", "drifted_beamtime.zarr"], to: dir)
+}
+
+private func copyFixture(_ name: String, files: [String], to dir: TempDir) throws -> String {
+    let source = fixturesDir + "/" + name
+    for name in files {
         try FileManager.default.copyItem(atPath: source + "/" + name, toPath: dir.file(name))
     }
-    // Copies keep shared/'s read-only bits; a writer needs to write.
+    // Copies keep the source's permission bits (read-only on a read-only checkout).
     let enumerator = FileManager.default.enumerator(atPath: dir.path)!
     for case let relative as String in enumerator {
         let path = dir.file(relative)
@@ -149,7 +159,7 @@ public func copyReferenceBeamtime(to dir: TempDir) throws -> String {
         try FileManager.default.setAttributes([.posixPermissions: isDirectory.boolValue ? 0o755 : 0o644], ofItemAtPath: path)
     }
     try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir.path)
-    return dir.file("ref_beamtime.db")
+    return dir.file(files[0])
 }
 
 /// A small deterministic random generator (SplitMix64), so failing random tests reproduce.

@@ -74,7 +74,7 @@ func checkGoldenStore(in folder: URL) throws -> [String] {
     }
 
     @Test func referenceBeamtimeDetectorFrames() throws {
-        let zarr = sharedDirectory.appendingPathComponent("fixtures/reference-beamtime/ref_beamtime.zarr")
+        let zarr = fixturesDirectory.appendingPathComponent("reference-beamtime/ref_beamtime.zarr")
         let store = try FilesystemStore(url: zarr)  // opened for reading only; nothing is written
         let ccd = try ZarrArray.open(in: store, at: "runs/24b99aa4e6004110a26a6c288814f4bf/ccd")
         #expect(ccd.shape == [5, 64, 64])

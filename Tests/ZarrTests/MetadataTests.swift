@@ -4,8 +4,8 @@ import Testing
 @testable import Zarr
 
 @Suite struct MetadataTests {
-    let referenceArray = sharedDirectory.appendingPathComponent(
-        "fixtures/reference-beamtime/ref_beamtime.zarr/runs/24b99aa4e6004110a26a6c288814f4bf/ccd/zarr.json")
+    let referenceArray = fixturesDirectory.appendingPathComponent(
+        "reference-beamtime/ref_beamtime.zarr/runs/24b99aa4e6004110a26a6c288814f4bf/ccd/zarr.json")
 
     /// A minimal valid array document with `changes` applied.
     func document(_ changes: [String: JSONValue?] = [:]) -> [UInt8] {
@@ -38,7 +38,7 @@ import Testing
     @Test func groupDocumentIsExactlyZarrPythons() throws {
         let text = String(decoding: ZarrGroupMetadata().jsonBytes, as: UTF8.self)
         #expect(text == "{\n  \"attributes\": {},\n  \"zarr_format\": 3,\n  \"node_type\": \"group\"\n}")
-        let root = sharedDirectory.appendingPathComponent("fixtures/reference-beamtime/ref_beamtime.zarr/zarr.json")
+        let root = fixturesDirectory.appendingPathComponent("reference-beamtime/ref_beamtime.zarr/zarr.json")
         #expect(ZarrGroupMetadata().jsonBytes == Array(try Data(contentsOf: root)))
         let parsed = try ZarrGroupMetadata(parsing: Array(#"{"zarr_format": 3, "node_type": "group", "consolidated_metadata": null}"#.utf8), path: "g")
         #expect(parsed == ZarrGroupMetadata())

@@ -20,8 +20,8 @@ func withTemporaryStore<R>(_ body: (FilesystemStore, URL) throws -> R) throws ->
     }
 }
 
-/// The shared folder beside the package (`../shared`), as a URL.
-let sharedDirectory = URL(fileURLWithPath: sharedDir)
+/// The test fixtures folder (`Tests/Fixtures`), as a URL.
+let fixturesDirectory = URL(fileURLWithPath: fixturesDir)
 
 /// The golden stores written by zarr-python (`Tests/ZarrTests/Golden`).
 let goldenDirectory: URL = {

@@ -1,6 +1,6 @@
 import GRDB
 
-/// The per-beamtime database schema (SPEC.md section 2) and its migrations.
+/// The per-beamtime database schema (docs/format.md, "The beamtime database") and its migrations.
 ///
 /// A new file gets the latest schema in one step; an older file is brought up to date by
 /// applying, in order and in one transaction, every ``SchemaMigration`` above its
@@ -84,7 +84,7 @@ public enum BeamtimeSchema {
     ]
 }
 
-/// The master index schema (SPEC.md section 3).
+/// The master index schema (docs/format.md, "The master index").
 public enum IndexSchema {
     /// The `user_version` this program writes.
     public static let version = 1

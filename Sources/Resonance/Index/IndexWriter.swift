@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// Writes the master index (SPEC.md section 3): researchers, their beamtimes, and one
+/// Writes the master index (docs/format.md, "The master index"): researchers, their beamtimes, and one
 /// summary row per run, so runs can be found without opening every beamtime file.
 ///
 /// ```swift

@@ -7,7 +7,7 @@ import Zarr
 public typealias Timestamps = OrderedDictionary<String, Double>
 
 /// Writes runs, streams, events and detector frames into one beamtime: a SQLite file
-/// (SPEC.md section 2) and the Zarr v3 store beside it (section 4).
+/// (docs/format.md, "The beamtime database") and the Zarr v3 store beside it ("Frames").
 ///
 /// ```swift
 /// let writer = RunWriter(dbPath: "2026-03-05.db", sample: SampleMetadata(name: "PS"))

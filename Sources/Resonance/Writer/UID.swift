@@ -2,7 +2,7 @@ import Foundation
 
 /// Run, stream and event uids: 32 lowercase hex digits, a UUID without dashes.
 ///
-/// New uids are time-ordered UUIDv7 (RFC 9562, allowed by SPEC.md): rows arrive in key
+/// New uids are time-ordered UUIDv7 (RFC 9562, allowed by docs/format.md): rows arrive in key
 /// order, so SQLite appends to its primary-key index instead of rewriting random pages.
 public enum UID {
     private static let state = NSLock()

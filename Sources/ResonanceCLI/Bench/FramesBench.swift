@@ -122,7 +122,7 @@ struct FramesBench {
     }
 
     /// The disk alone: each encoded chunk written where a frame's chunk lives in the store
-    /// (`c/<k>/0/0`: two new folders and a new file per frame, as SPEC's chunk key
+    /// (`c/<k>/0/0`: two new folders and a new file per frame, as the format's chunk key
     /// encoding requires), with the writer's file handling (writeback started at once, the
     /// page cache of files 32 frames old handed back), then `syncfs` so the bytes are on
     /// disk, as the writer's commits make them. No codec, no database, no metadata.
