@@ -105,6 +105,7 @@ public func resonance(_ arguments: String..., in directory: String? = nil) throw
 /// Why a Python helper script failed.
 public struct PythonFailed: Error, CustomStringConvertible {
     public var stderr: String
+    public init(stderr: String) { self.stderr = stderr }
     public var description: String { stderr }
 }
 

@@ -57,6 +57,8 @@ public struct CheckReport: Sendable {
     public var unreferencedFrames = 0
     /// What `--repair` changed, one line each.
     public var repairs: [String] = []
+    /// Things worth knowing that are not damage (e.g. a file left in WAL mode), one line each.
+    public var notes: [String] = []
 
     /// No problems, and no run left open by a dead writer.
     public var isHealthy: Bool { problems.isEmpty && !openRuns.contains { !$0.beingWritten } }
@@ -91,6 +93,7 @@ public enum BeamtimeCheck {
             }
         }
         if !repair { lock = nil }  // a plain check must not block a writer from starting
+        let leftInWAL = !writerIsLive && DatabaseFile.isInWALMode(dbPath)
         let queue = repair && !writerIsLive
             ? try DatabaseFile.openForWriting(dbPath, schema: BeamtimeSchema.self)
             : try DatabaseFile.openForReading(dbPath, schema: BeamtimeSchema.self)
@@ -120,7 +123,16 @@ public enum BeamtimeCheck {
                 report.repairs.append("nothing repaired: a writer is writing this beamtime now; close it first")
             } else {
                 try closeDeadRuns(queue, report: &report)
+                // A dead writer leaves the file in WAL mode, which read-only readers in a
+                // folder they cannot write fail to open.
+                if leftInWAL {
+                    report.repairs.append(DatabaseFile.leaveWALMode(queue)
+                        ? "put the file back in rollback-journal mode (a dead writer left it in WAL mode), so read-only readers can open it"
+                        : "left in WAL mode: another program has the file open; run the repair again once it is closed")
+                }
             }
+        } else if leftInWAL {
+            report.notes.append("the file is in WAL mode, as a writer that did not close leaves it: readers who cannot write its folder fail to open it; --repair changes that")
         }
         _ = lock
         return report

@@ -71,16 +71,26 @@ public enum BeamtimeSchema {
         CREATE INDEX IF NOT EXISTS idx_image_refs_event ON image_refs(event_uid);
         """
 
+    /// Every column of the latest schema, by table.
+    static let columns: [String: [String]] = [
+        "samples": ["id", "name", "formula", "serial", "tags", "beamline_pos", "extra"],
+        "runs": ["uid", "sample_id", "plan_name", "time_start", "time_stop", "exit_status", "num_events", "operator", "metadata"],
+        "streams": ["uid", "run_uid", "name", "data_keys", "time_created"],
+        "events": ["uid", "stream_uid", "seq_num", "time", "data", "timestamps"],
+        "image_refs": ["id", "event_uid", "field_name", "zarr_group", "index_in_stack", "shape_x", "shape_y", "dtype", "compression_codec"],
+    ]
+
+    /// The column version 2 added. The Python writer, opening a version-1 file, stamps
+    /// version 2 without adding it; a writer adds it back, a reader does without it.
+    static let compressionCodec = ColumnRepair(
+        table: "image_refs", column: "compression_codec", addSQL: "ALTER TABLE image_refs ADD COLUMN compression_codec TEXT")
+
+    static let repairableColumns = [compressionCodec]
+
     /// Upgrades, in order. Entry `k` takes a file from `version - 1` to `version`.
     public static let migrations: [SchemaMigration] = [
-        SchemaMigration(version: 2, name: "image_refs.compression_codec") { db in
-            // A version-1 file may already have the column if it was written by a
-            // lenient tool; adding it twice would fail.
-            let columns = try db.columns(in: "image_refs").map(\.name)
-            if !columns.contains("compression_codec") {
-                try db.execute(sql: "ALTER TABLE image_refs ADD COLUMN compression_codec TEXT")
-            }
-        }
+        // A version-1 file may already have the column if a lenient tool wrote it.
+        SchemaMigration(version: 2, name: "image_refs.compression_codec") { db in try compressionCodec.apply(db) }
     ]
 }
 
@@ -135,6 +145,14 @@ public enum IndexSchema {
         CREATE INDEX IF NOT EXISTS idx_runs_index_plan_tstart ON runs_index(plan_name, time_start);
         CREATE INDEX IF NOT EXISTS idx_runs_index_researcher_tstart ON runs_index(researcher_id, time_start);
         """
+
+    static let columns: [String: [String]] = [
+        "researchers": ["id", "name", "email", "orcid", "affiliation", "root_path", "extra"],
+        "beamtimes": ["id", "researcher_id", "label", "db_path", "time_start", "time_stop", "description", "extra"],
+        "runs_index": ["uid", "researcher_id", "beamtime_id", "plan_name", "sample_name", "time_start", "tags"],
+    ]
+
+    static let repairableColumns: [ColumnRepair] = []
 
     /// Upgrades, in order (none yet: version 1 is the first).
     public static let migrations: [SchemaMigration] = []

@@ -8,6 +8,33 @@ protocol DatabaseSchema {
     static var createSQL: String { get }
     static var migrations: [SchemaMigration] { get }
     static var requiredTables: Set<String> { get }
+    /// Every column of the latest schema, by table: what a file's columns are checked against.
+    static var columns: [String: [String]] { get }
+    /// Columns a file may lack and a writer adds back (a migration's work a lenient writer
+    /// skipped while stamping the new version).
+    static var repairableColumns: [ColumnRepair] { get }
+}
+
+/// A column a writer adds when a file lacks it, with the statement that adds it.
+struct ColumnRepair: Sendable {
+    var table: String
+    var column: String
+    var addSQL: String
+
+    /// Adds the column if `db` lacks it (idempotent, so a migration can use it too).
+    func apply(_ db: Database) throws {
+        if try !db.columns(in: table).contains(where: { $0.name == column }) {
+            try db.execute(sql: addSQL)
+        }
+    }
+}
+
+/// What a first, read-only look at a database found: its version, tables and the columns
+/// of the tables the schema needs.
+struct SchemaSurvey: Sendable {
+    var version: Int
+    var tables: Set<String>
+    var columns: [String: Set<String>]
 }
 
 extension BeamtimeSchema: DatabaseSchema {}
@@ -55,12 +82,38 @@ enum DatabaseFile {
         // The RunWriter keeps a transaction open between commits on purpose.
         config.allowsUnsafeTransactions = true
         config.prepareDatabase { db in
+            // WAL while a writer is open: readers see its commits live and never block it.
             try db.execute(sql: "PRAGMA journal_mode = WAL")
-            // WAL + NORMAL: a committed transaction survives a process crash; a power cut
-            // may lose the last commits but never corrupts the file.
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // FULL: each commit syncs the WAL before it returns, so a committed transaction
+            // survives a power cut, not only a crash of the process (NORMAL would sync only
+            // at checkpoints and could lose every commit since the last one).
+            try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         return config
+    }
+
+    /// Whether the file's header says write-ahead-log mode (bytes 18 and 19 are 2).
+    static func isInWALMode(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        guard let header = try? handle.read(upToCount: 20), header.count == 20 else { return false }
+        return header[18] == 2 && header[19] == 2
+    }
+
+    /// Puts a beamtime a writer is done with back into rollback-journal mode, so that
+    /// readers who cannot write its folder (an archive, another user's files) can open it
+    /// read-only: a WAL file needs its `-shm` beside it, which such a reader cannot create.
+    ///
+    /// The change needs every other connection gone; with a live reader it is not made and
+    /// the file stays in WAL mode (returns false) — `resonance check --repair` makes it later.
+    @discardableResult
+    static func leaveWALMode(_ queue: DatabaseQueue) -> Bool {
+        (try? queue.writeWithoutTransaction { db -> Bool in
+            // A reader that holds the file makes SQLite wait for the busy timeout: a closing
+            // writer waits one second at most, not the writer's ten.
+            sqlite3_busy_timeout(db.sqliteConnection, 1_000)
+            return try String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE")?.lowercased() == "delete"
+        }) ?? false
     }
 
     /// An SQLite URI that opens `path` immutable: no locks, no `-shm`, no `-wal`. Only safe
@@ -71,11 +124,12 @@ enum DatabaseFile {
         return "file:" + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path) + "?immutable=1"
     }
 
-    /// Reads `user_version` and the table names without changing anything on disk.
+    /// Reads `user_version`, the table names and the columns of `schema`'s tables without
+    /// changing anything on disk.
     ///
     /// With no `-wal` beside it, the file alone is the database: it is opened immutable,
     /// so SQLite creates no `-shm` or `-wal` file and takes no lock.
-    static func survey(_ path: String) throws(DatabaseFileError) -> (version: Int, tables: Set<String>) {
+    static func survey<Schema: DatabaseSchema>(_ path: String, schema: Schema.Type) throws(DatabaseFileError) -> SchemaSurvey {
         let hasWAL = FileManager.default.fileExists(atPath: path + "-wal")
         var connection: OpaquePointer?
         let name: String
@@ -91,27 +145,29 @@ enum DatabaseFile {
             let message = connection.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
             return DatabaseFileError(path: path, problem: classify(DatabaseError(resultCode: ResultCode(rawValue: code), message: message)))
         }
-        var code = sqlite3_open_v2(name, &connection, flags, nil)
+        let code = sqlite3_open_v2(name, &connection, flags, nil)
         guard code == SQLITE_OK, let connection else { throw failure(code) }
-        var version = 0
-        var tables: Set<String> = []
-        for (sql, isVersion) in [("PRAGMA user_version", true), ("SELECT name FROM sqlite_master WHERE type = 'table'", false)] {
+        func texts(_ sql: String) throws(DatabaseFileError) -> [String] {
             var statement: OpaquePointer?
-            code = sqlite3_prepare_v2(connection, sql, -1, &statement, nil)
+            var code = sqlite3_prepare_v2(connection, sql, -1, &statement, nil)
             guard code == SQLITE_OK else { throw failure(code) }
             defer { sqlite3_finalize(statement) }
+            var values: [String] = []
             while true {
                 code = sqlite3_step(statement)
-                if code == SQLITE_DONE { break }
+                if code == SQLITE_DONE { return values }
                 guard code == SQLITE_ROW else { throw failure(code) }
-                if isVersion {
-                    version = Int(sqlite3_column_int64(statement, 0))
-                } else if let text = sqlite3_column_text(statement, 0) {
-                    tables.insert(String(cString: text))
-                }
+                values.append(sqlite3_column_text(statement, 0).map { String(cString: $0) } ?? "")
             }
         }
-        return (version, tables)
+        let version = Int(try texts("PRAGMA user_version").first ?? "0") ?? 0
+        let tables = Set(try texts("SELECT name FROM sqlite_master WHERE type = 'table'"))
+        var columns: [String: Set<String>] = [:]
+        for table in schema.columns.keys where tables.contains(table) {
+            // Table names come from the schema, never from the file: safe to quote inline.
+            columns[table] = Set(try texts("SELECT name FROM pragma_table_info('\(table)')"))
+        }
+        return SchemaSurvey(version: version, tables: tables, columns: columns)
     }
 
     static func classify(_ error: DatabaseError) -> DatabaseFileError.Problem {
@@ -142,8 +198,7 @@ enum DatabaseFile {
     ) throws -> DatabaseQueue {
         try checkFolder(of: path)
         if try inspect(path) == .sqlite {
-            let (version, tables) = try survey(path)
-            try check(path: path, version: version, tables: tables, schema: schema)
+            try check(path: path, survey(path, schema: schema), schema: schema)
         }
         let queue: DatabaseQueue
         do {
@@ -155,19 +210,21 @@ enum DatabaseFile {
             try queue.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
                     // Look again under the write lock: another process may have just created it.
-                    let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
-                    let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
-                    try check(path: path, version: version, tables: tables, schema: schema)
-                    if tables.isDisjoint(with: schema.requiredTables) {
+                    let found = try survey(db, schema: schema)
+                    try check(path: path, found, schema: schema)
+                    if found.tables.isDisjoint(with: schema.requiredTables) {
                         try db.execute(sql: schema.createSQL)
                     } else {
                         // A file without user_version but with our tables predates versioning: version 1.
-                        let from = max(version, 1)
+                        let from = max(found.version, 1)
                         for migration in schema.migrations where migration.version > from {
                             try migration.apply(db)
                         }
+                        // What a lenient writer skipped while stamping a new version.
+                        for repair in schema.repairableColumns { try repair.apply(db) }
                         try db.execute(sql: schema.createSQL)  // indexes a lenient writer may have skipped
                     }
+                    let version = found.version
                     if version != schema.version {
                         try db.execute(sql: "PRAGMA user_version = \(schema.version)")
                     }
@@ -181,17 +238,36 @@ enum DatabaseFile {
         return queue
     }
 
-    static func check<Schema: DatabaseSchema>(
-        path: String, version: Int, tables: Set<String>, schema: Schema.Type
-    ) throws(DatabaseFileError) {
+    /// The same survey through an open connection (inside the writer's transaction).
+    static func survey<Schema: DatabaseSchema>(_ db: Database, schema: Schema.Type) throws -> SchemaSurvey {
+        let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
+        var columns: [String: Set<String>] = [:]
+        for table in schema.columns.keys where tables.contains(table) {
+            columns[table] = Set(try db.columns(in: table).map(\.name))
+        }
+        return SchemaSurvey(version: try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0, tables: tables, columns: columns)
+    }
+
+    /// Refuses a file this program must not write or cannot read: another application's
+    /// database, a newer schema, or a table that lacks a column no migration or repair adds.
+    /// The columns are checked, not only the number: a lenient writer may stamp a version
+    /// whose migration it did not run.
+    static func check<Schema: DatabaseSchema>(path: String, _ survey: SchemaSurvey, schema: Schema.Type) throws(DatabaseFileError) {
         // Tables first: a beamtime (version 2) opened as a master index (version 1) is
         // another kind of file, not a newer one.
-        let userTables = tables.filter { !$0.hasPrefix("sqlite_") }
+        let userTables = survey.tables.filter { !$0.hasPrefix("sqlite_") }
         if !userTables.isEmpty, !schema.requiredTables.isSubset(of: userTables) {
             throw DatabaseFileError(path: path, problem: .foreignDatabase(tables: userTables.sorted()))
         }
-        if version > schema.version {
-            throw DatabaseFileError(path: path, problem: .newerSchema(found: version, supported: schema.version))
+        if survey.version > schema.version {
+            throw DatabaseFileError(path: path, problem: .newerSchema(found: survey.version, supported: schema.version))
+        }
+        for (table, expected) in schema.columns.sorted(by: { $0.key < $1.key }) {
+            guard let found = survey.columns[table] else { continue }
+            for column in expected where !found.contains(column)
+                && !schema.repairableColumns.contains(where: { $0.table == table && $0.column == column }) {
+                throw DatabaseFileError(path: path, problem: .missingColumn(table: table, column: column, version: survey.version))
+            }
         }
     }
 
@@ -204,10 +280,10 @@ enum DatabaseFile {
         case .empty: throw DatabaseFileError(path: path, problem: .empty)
         case .sqlite: break
         }
-        let (version, tables) = try survey(path)
-        try check(path: path, version: version, tables: tables, schema: schema)
-        if !schema.requiredTables.isSubset(of: tables) {
-            throw DatabaseFileError(path: path, problem: .foreignDatabase(tables: tables.sorted()))
+        let found = try survey(path, schema: schema)
+        try check(path: path, found, schema: schema)
+        if !schema.requiredTables.isSubset(of: found.tables) {
+            throw DatabaseFileError(path: path, problem: .foreignDatabase(tables: found.tables.sorted()))
         }
         var config = Configuration()
         config.readonly = true

@@ -24,6 +24,8 @@ public struct DatabaseFileError: Error, CustomStringConvertible, Sendable, Equat
         case needsRecovery(reason: String)
         /// Another live writer holds this beamtime.
         case lockedByAnotherWriter
+        /// A table lacks a column its schema version must have, and no known repair adds it.
+        case missingColumn(table: String, column: String, version: Int)
     }
 
     /// The path of the file.
@@ -50,6 +52,8 @@ public struct DatabaseFileError: Error, CustomStringConvertible, Sendable, Equat
         case .unreadable(let reason): return "\(path): cannot be read: \(reason)"
         case .needsRecovery(let reason):
             return "\(path): a crashed writer left it needing recovery, which needs write access to its folder (\(reason)); run `resonance check --repair` as a user who can write there, or copy the .db and its -wal/-journal files to a writable folder"
+        case .missingColumn(let table, let column, let version):
+            return "\(path): table \(table) has no column \(column), which schema version \(version) must have; the file was changed by another program and is left as it is"
         case .lockedByAnotherWriter:
             return "\(path): another writer has this beamtime open; close it first (one writer per beamtime)"
         }

@@ -109,8 +109,8 @@ public final class Catalog: @unchecked Sendable {
         guard access(folder.isEmpty ? "." : folder, W_OK) == 0, access(path, W_OK) == 0 else { return }
         // Refuse a newer or foreign file before writing to it. The survey reads the file as it
         // is; if the crash left it unreadable, the rollback may be what repairs it.
-        if let (version, tables) = try? DatabaseFile.survey(path) {
-            try DatabaseFile.check(path: path, version: version, tables: tables, schema: BeamtimeSchema.self)
+        if let survey = try? DatabaseFile.survey(path, schema: BeamtimeSchema.self) {
+            try DatabaseFile.check(path: path, survey, schema: BeamtimeSchema.self)
         }
         var connection: OpaquePointer?
         defer { sqlite3_close_v2(connection) }

@@ -8,6 +8,11 @@ enum PendingRow: Sendable {
     case imageRef(ImageRefRow)
 }
 
+/// The committer's thread ended with rows it could not commit (the writer was abandoned).
+struct CommitterStopped: Error, CustomStringConvertible {
+    var description: String { "the commit thread has stopped" }
+}
+
 /// One `image_refs` row.
 struct ImageRefRow: Sendable {
     var eventUID: String
@@ -35,6 +40,8 @@ final class Committer: @unchecked Sendable {
     private let eagerBatch: Int
     /// Queued rows at which `enqueue` waits for the thread to take them.
     private let maxBatch: Int
+    /// Commit attempts in a row that may fail before the thread stops trying on its own.
+    static let automaticAttempts = 3
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var pending: [PendingRow] = []
@@ -42,7 +49,17 @@ final class Committer: @unchecked Sendable {
     private var inFlight = 0
     private var inFlightBatch: [PendingRow] = []
     private var flushRequests = 0
+    /// The last failed commit, until the caller has been told of it once.
     private var failure: Error?
+    /// Failed commits so far (a flush compares it to learn how its attempt ended).
+    private var failedCommits = 0
+    /// Failed commits since the last one that succeeded.
+    private var failuresInARow = 0
+    /// When the thread tries a failed batch again on its own.
+    private var retryAt: Date?
+    /// Set after ``automaticAttempts`` failures in a row: the thread makes no more attempts
+    /// of its own, and new rows are refused, until a flush (the caller's retry) succeeds.
+    private var stalled: Error?
     private var stopping = false
     private var finished = false
     /// Image refs whose frame files are not known to be on disk yet; the oldest one's age.
@@ -50,6 +67,7 @@ final class Committer: @unchecked Sendable {
     private var oldestUnsynced: Date?
     private var syncing = false
     private var syncFailure: Error?
+    private var failedSyncs = 0
     private var syncThreadRunning = false
 
     /// Makes every frame file written so far durable (syncfs of the store's file system).
@@ -72,23 +90,13 @@ final class Committer: @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues a row. Throws the failure of an earlier commit once, so the caller learns of it.
+    /// Queues a row. Throws, without queuing it, the failure of an earlier commit once, and
+    /// after ``automaticAttempts`` failed commits in a row every time until a ``flush()``
+    /// succeeds: rows that cannot be committed do not pile up unseen.
     func enqueue(_ row: PendingRow) throws(RunWriterError) {
         condition.lock()
         defer { condition.unlock() }
-        if let failure {
-            // Report the failure once; the thread retries the kept rows at the next deadline.
-            self.failure = nil
-            oldestQueued = Date()
-            condition.broadcast()
-            throw .commitFailed(reason: Self.describe(failure), pendingEvents: pending.count)
-        }
-        if let syncFailure {
-            self.syncFailure = nil
-            oldestUnsynced = Date()
-            condition.broadcast()
-            throw .commitFailed(reason: "syncing the frame files: \(Self.describe(syncFailure))", pendingEvents: pending.count)
-        }
+        try throwFailure()
         if pending.isEmpty {
             oldestQueued = Date()
             condition.broadcast()  // the thread sleeps without a deadline while nothing is queued
@@ -96,9 +104,27 @@ final class Committer: @unchecked Sendable {
         pending.append(row)
         if pending.count == eagerBatch { condition.broadcast() }
         // Backpressure: a caller faster than SQLite waits here rather than piling up rows
-        // (memory) and delaying their commit (durability).
-        while pending.count >= maxBatch && failure == nil && !stopping {
+        // (memory) and delaying their commit (durability). The thread either takes them or
+        // fails within an attempt, which ends the wait.
+        while pending.count >= maxBatch && failure == nil && stalled == nil && !stopping {
             condition.wait()
+        }
+    }
+
+    /// Throws what the caller has to learn before more rows are queued (lock held).
+    private func throwFailure() throws(RunWriterError) {
+        if let failure {
+            self.failure = nil
+            throw .commitFailed(reason: Self.describe(failure), pendingEvents: pending.count)
+        }
+        if let stalled {
+            throw .commitFailed(reason: Self.describe(stalled) + "; gave up after \(Self.automaticAttempts) attempts, call flush() to try again", pendingEvents: pending.count)
+        }
+        if let syncFailure {
+            self.syncFailure = nil
+            oldestUnsynced = Date()
+            condition.broadcast()
+            throw .commitFailed(reason: "syncing the frame files: \(Self.describe(syncFailure))", pendingEvents: pending.count)
         }
     }
 
@@ -118,7 +144,7 @@ final class Committer: @unchecked Sendable {
         }
         condition.broadcast()
         // Backpressure, as for events.
-        while unsyncedRefs.count + pending.count >= maxBatch && syncFailure == nil && failure == nil && !stopping {
+        while unsyncedRefs.count + pending.count >= maxBatch && syncFailure == nil && failure == nil && stalled == nil && !stopping {
             condition.wait()
         }
     }
@@ -153,10 +179,11 @@ final class Committer: @unchecked Sendable {
                 if pending.isEmpty { oldestQueued = Date() }
                 pending.append(contentsOf: refs)
             case .failure(let error):
-                // Keep the refs, in order, and try again after a while (or at the next flush).
+                // Keep the refs, in order; the next report or flush lets the sync try again.
                 unsyncedRefs.insert(contentsOf: refs, at: 0)
                 oldestUnsynced = Date()
                 syncFailure = error
+                failedSyncs += 1
             }
             condition.broadcast()
         }
@@ -184,39 +211,66 @@ final class Committer: @unchecked Sendable {
         return pending.count + inFlight + unsyncedRefs.count
     }
 
-    /// Commits everything queued so far and waits for it. Throws if the commit fails
-    /// (the rows stay queued and are tried again by the next flush).
+    /// Commits everything queued so far and waits for it: the caller's way to retry after a
+    /// failure. Makes one attempt at once (also when the thread had given up) and returns
+    /// when it succeeded, or throws when it failed: within one commit attempt (bounded by
+    /// SQLite's busy timeout) and one frame-file sync. The rows stay queued after a failure.
     func flush() throws(RunWriterError) {
         condition.lock()
         defer { condition.unlock() }
         failure = nil
         syncFailure = nil
+        stalled = nil
+        retryAt = nil
+        let (commitsBefore, syncsBefore) = (failedCommits, failedSyncs)
         flushRequests += 1
         condition.broadcast()
-        while (!pending.isEmpty || inFlight > 0 || !unsyncedRefs.isEmpty || syncing) && failure == nil && syncFailure == nil {
+        while (!pending.isEmpty || inFlight > 0 || !unsyncedRefs.isEmpty || syncing)
+            && failedCommits == commitsBefore && failedSyncs == syncsBefore && !finished {
             condition.wait()
         }
         flushRequests -= 1
-        if let failure {
-            self.failure = nil
-            throw .commitFailed(reason: Self.describe(failure), pendingEvents: pending.count)
+        if failedCommits != commitsBefore {
+            failure = nil
+            throw .commitFailed(reason: Self.describe(stalled ?? lastError ?? CommitterStopped()), pendingEvents: pending.count)
         }
-        if let syncFailure {
-            self.syncFailure = nil
-            throw .commitFailed(reason: "syncing the frame files: \(Self.describe(syncFailure))", pendingEvents: pending.count)
+        if failedSyncs != syncsBefore, let error = syncFailure {
+            syncFailure = nil
+            throw .commitFailed(reason: "syncing the frame files: \(Self.describe(error))", pendingEvents: pending.count)
+        }
+        if finished && !pending.isEmpty {
+            throw .commitFailed(reason: Self.describe(CommitterStopped()), pendingEvents: pending.count)
         }
     }
 
-    /// Commits what is queued, then stops the thread and waits for it to end.
+    /// The error of the last failed commit (lock held).
+    private var lastError: Error?
+
+    /// Commits what is queued, then stops the thread and waits for it to end. When the
+    /// commit fails the thread goes on and the rows stay queued, so the caller can retry.
     func stop() throws(RunWriterError) {
-        defer {
-            condition.lock()
-            stopping = true
-            condition.broadcast()
-            while !finished || syncThreadRunning { condition.wait() }
-            condition.unlock()
-        }
         try flush()
+        end()
+    }
+
+    /// Stops the threads without committing what is queued: for a writer going away after
+    /// its last commit failed. The rows still queued are lost.
+    func abandon() {
+        condition.lock()
+        abandoned = true
+        condition.unlock()
+        end()
+    }
+
+    /// Set by ``abandon()`` (lock held).
+    private var abandoned = false
+
+    private func end() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while !finished || syncThreadRunning { condition.wait() }
+        condition.unlock()
     }
 
     static func describe(_ error: Error) -> String {
@@ -228,23 +282,31 @@ final class Committer: @unchecked Sendable {
 
     private func run() {
         condition.lock()
-        while true {
-            // Sleep until a batch is due: a flush asked for, a full batch, or the oldest row's age.
+        work: while true {
+            // Sleep until a batch is due: a flush asked for, a full batch, the oldest row's
+            // age, or the retry of a failed batch; none while stalled but for a flush.
             while !stopping {
-                if !pending.isEmpty && failure == nil {
-                    // Rows arriving faster than a few thousand a second are committed as soon
-                    // as the previous batch is done: the thread keeps pace with the caller on
-                    // its own core, and the batches grow with the rate.
-                    if flushRequests > 0 || pending.count >= eagerBatch { break }
-                    if let oldest = oldestQueued, Date().timeIntervalSince(oldest) >= interval { break }
+                if !pending.isEmpty {
+                    if flushRequests > 0 { break }
+                    if stalled == nil {
+                        if let retryAt {
+                            if Date() >= retryAt { break }
+                        } else {
+                            // Rows arriving faster than a few thousand a second are committed
+                            // as soon as the previous batch is done: the thread keeps pace with
+                            // the caller on its own core, and the batches grow with the rate.
+                            if pending.count >= eagerBatch { break }
+                            if let oldest = oldestQueued, Date().timeIntervalSince(oldest) >= interval { break }
+                        }
+                    }
                 }
-                if let oldest = oldestQueued, !pending.isEmpty, failure == nil {
-                    _ = condition.wait(until: oldest.addingTimeInterval(interval))
+                if stalled == nil, !pending.isEmpty, let due = retryAt ?? oldestQueued.map({ $0.addingTimeInterval(interval) }) {
+                    _ = condition.wait(until: due)
                 } else {
                     condition.wait()
                 }
             }
-            if stopping && (pending.isEmpty || failure != nil) { break }
+            if stopping && (pending.isEmpty || abandoned) { break }
             let batch = pending
             pending.removeAll(keepingCapacity: true)
             oldestQueued = nil
@@ -255,11 +317,26 @@ final class Committer: @unchecked Sendable {
             condition.lock()
             inFlight = 0
             inFlightBatch = []
-            if case .failure(let error) = result {
+            switch result {
+            case .success:
+                failuresInARow = 0
+                retryAt = nil
+            case .failure(let error):
                 // Keep the rows, in order, ahead of anything queued meanwhile.
                 pending.insert(contentsOf: batch, at: 0)
                 oldestQueued = Date()
                 failure = error
+                lastError = error
+                failedCommits += 1
+                failuresInARow += 1
+                if failuresInARow >= Self.automaticAttempts {
+                    stalled = error
+                    retryAt = nil
+                } else {
+                    retryAt = Date().addingTimeInterval(interval)
+                }
+                // A writer going away stops here: its rows cannot be committed.
+                if stopping { break work }
             }
             condition.broadcast()
         }
@@ -272,11 +349,6 @@ final class Committer: @unchecked Sendable {
         try queue.inTransaction { db in
             let events = try db.cachedStatement(
                 sql: "INSERT INTO events (uid, stream_uid, seq_num, time, data, timestamps) VALUES (?, ?, ?, ?, ?, ?)")
-            let refs = try db.cachedStatement(
-                sql: """
-                    INSERT INTO image_refs (event_uid, field_name, zarr_group, index_in_stack, shape_x, shape_y, dtype, compression_codec)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
             // `step` reads a statement's SQL only to describe a failure: `Statement.sql` costs
             // more than an insert.
             for row in batch {
@@ -300,6 +372,11 @@ final class Committer: @unchecked Sendable {
                         }
                     }
                 case .imageRef(let ref):
+                    let refs = try db.cachedStatement(
+                        sql: """
+                            INSERT INTO image_refs (event_uid, field_name, zarr_group, index_in_stack, shape_x, shape_y, dtype, compression_codec)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                            """)
                     let s = refs.sqliteStatement
                     bind(s, 1, ref.eventUID)
                     bind(s, 2, ref.field)

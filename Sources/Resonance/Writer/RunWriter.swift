@@ -91,7 +91,16 @@ public final class RunWriter: @unchecked Sendable {
     }
 
     deinit {
-        if queue != nil { try? close() }
+        guard queue != nil else { return }
+        do {
+            try close()
+        } catch {
+            // The last commit failed and nobody is left to retry it: stop the threads and
+            // let go of the files. What was committed before stays.
+            try? frames?.stop()
+            committer?.abandon()
+            try? queue?.close()
+        }
     }
 
     /// The store path for a database path: the suffix replaced by `.zarr`.
@@ -117,8 +126,7 @@ public final class RunWriter: @unchecked Sendable {
             // Check the file before making the store beside it, so a refused path gains nothing.
             try DatabaseFile.checkFolder(of: dbPath)
             if try DatabaseFile.inspect(dbPath) == .sqlite {
-                let (version, tables) = try DatabaseFile.survey(dbPath)
-                try DatabaseFile.check(path: dbPath, version: version, tables: tables, schema: BeamtimeSchema.self)
+                try DatabaseFile.check(path: dbPath, DatabaseFile.survey(dbPath, schema: BeamtimeSchema.self), schema: BeamtimeSchema.self)
             }
             // The frame pipeline queues image_refs rows with the committer made below.
             let sink = CommitterSink()
@@ -177,6 +185,7 @@ public final class RunWriter: @unchecked Sendable {
             self.queue = nil
             self.frames = nil
             self.run = nil
+            DatabaseFile.leaveWALMode(queue)
             try queue.close()
             storeLock = nil
         }

@@ -59,6 +59,7 @@ struct CheckCommand: ParsableCommand {
                  "being_written": .bool($0.beingWritten)]
             }),
             "repairs": .array(report.repairs.map(JSONValue.string)),
+            "notes": .array(report.notes.map(JSONValue.string)),
         ]
     }
 
@@ -89,6 +90,10 @@ struct CheckCommand: ParsableCommand {
         if !report.repairs.isEmpty {
             lines.append("Repaired:")
             lines += report.repairs.map { "  " + $0 }
+        }
+        if !report.notes.isEmpty {
+            lines.append("Notes:")
+            lines += report.notes.map { "  " + $0 }
         }
         lines.append(report.isHealthy ? "Healthy." : "Not healthy.")
         return lines.joined(separator: "\n")
