@@ -1,9 +1,14 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// Linux only: the durability promise rests on Linux calls (syncfs, sync_file_range,
+// posix_fadvise) that other systems lack or implement with weaker guarantees.
+#if !os(Linux)
+#error("Resonance supports Linux only (see README): its crash-safety relies on syncfs and sync_file_range")
+#endif
+
 let package = Package(
     name: "Resonance",
-    platforms: [.macOS(.v14)],
     products: [
         .library(name: "Resonance", targets: ["Resonance"]),
         .library(name: "Zarr", targets: ["Zarr"]),

@@ -67,7 +67,9 @@ struct IndexAddCommand: ParsableCommand {
         do {
             try writer.ensureSchema()
             let known = try Index(path: indexPath).researchers().contains { $0.name == researcher }
-            let defaultRoot = beamtimes.first(where: isDirectory) ?? (files[0].path as NSString).deletingLastPathComponent
+            // A bare file name lives in the current folder.
+            let folder = (files[0].path as NSString).deletingLastPathComponent
+            let defaultRoot = beamtimes.first(where: isDirectory) ?? (folder.isEmpty ? "." : folder)
             researcherID = try writer.registerResearcher(name: researcher, rootPath: root ?? (known ? nil : defaultRoot))
         } catch {
             throw describeIndexError(error, indexPath: indexPath)

@@ -35,6 +35,7 @@ struct BenchCommandTests {
         let events = try #require(report["events"]?.objectValue)
         #expect((events["count"]?.intValue ?? 0) > 0)
         checkTiming(events["writer"], "events writer")
+        checkTiming(events["writer_synced_at_checkpoints_only"], "events writer, synced at checkpoints only")
         checkTiming(events["baseline"], "events baseline")
         #expect((events["ratio"]?.doubleValue ?? 0) > 0)
         #expect(events["writer"]?["peak_rss_growth_bytes"]?.intValue != nil)

@@ -42,7 +42,13 @@ struct DemoCommandTests {
             import sys, json
             import numpy as np, zarr
             root, uid, report = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-            stack = zarr.open_array(root + "/bt.zarr/runs/%s/ccd" % uid, mode="r")[:]
+            import sqlite3
+            # The beamline's conventions: the camera is detector_image, described as its scan code does.
+            c = sqlite3.connect("file:" + root + "/bt.db?mode=ro", uri=True)
+            assert {r[0] for r in c.execute("SELECT field_name FROM image_refs")} == {"detector_image"}
+            keys = json.loads(c.execute("SELECT data_keys FROM streams WHERE run_uid = ? AND name = 'primary'", (uid,)).fetchone()[0])
+            assert keys["detector_image"] == {"dtype": "array", "shape": [64, 64], "source": "detector", "external": True}, keys
+            stack = zarr.open_array(root + "/bt.zarr/runs/%s/detector_image" % uid, mode="r")[:]
             assert stack.shape == (4, 64, 64) and stack.dtype == np.int32, (stack.shape, stack.dtype)
             assert [r["index"] for r in report] == [0, 1, 2, 3]
             assert [r["seq_num"] for r in report] == [1, 2, 3, 4]

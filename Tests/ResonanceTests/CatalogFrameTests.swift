@@ -41,6 +41,34 @@ struct CatalogFrameTests {
         #expect(block.stack(as: Float.self) == nil)
         #expect(try ccd.frames(3...).count == 2)
         #expect(try ccd.frame(1).doubles(frame: 0).reduce(0, +) == 2161163)
+
+        // Each frame's event: what an RSoXS user asks first is the energy of each frame.
+        #expect(ccd.seqNums == [1, 2, 3, 4, 5])
+        #expect(ccd.events.allSatisfy { $0.stream == "primary" && $0.uid.count == 32 })
+        #expect(try ccd.eventDoubles("Energy") == [285, 286, 287, 288, 289])
+        #expect(try ccd.eventValues("no_such_field") == [nil, nil, nil, nil, nil])
+    }
+
+    @Test func framesOfSeveralStreamsKeepTheirOwnEvents() throws {
+        let writer = RunWriter(dbPath: db, sample: SampleMetadata(name: "PS"))
+        let uid = try writer.open { w in
+            let uid = try w.openRun("two_streams")
+            try w.openStream("baseline")
+            try w.openStream("primary")
+            for k in 1...4 {
+                let stream = k % 2 == 0 ? "baseline" : "primary"
+                let event = try w.writeEvent(["energy": .double(280 + Double(k)), "label": .string(stream)], stream: stream)
+                try w.writeImage(eventUID: event, field: "detector_image",
+                                 frame: Frame<UInt8>(rows: 2, columns: 2, pixels: [UInt8](repeating: UInt8(k), count: 4)))
+            }
+            return uid
+        }
+        let frames = try Catalog(dbPath: db).run(uid).images()
+        #expect(frames.count == 4)
+        #expect(frames.events.map(\.stream) == ["primary", "baseline", "primary", "baseline"])
+        #expect(frames.seqNums == [1, 1, 2, 2])
+        #expect(try frames.eventDoubles("energy") == [281, 282, 283, 284])
+        #expect(try frames.eventValues("label") == ["primary", "baseline", "primary", "baseline"])
     }
 
     @Test func frameIndexAndRangeErrorsNameTheField() throws {

@@ -79,6 +79,23 @@ struct CatalogTests {
         #expect(!FileManager.default.fileExists(atPath: path + "-journal"))
     }
 
+    @Test func anExitStatusAnotherProgramWroteReadsBackAsItIs() throws {
+        let path = try copyReferenceBeamtime(to: dir)
+        let uid = "79c8c2926b9445b5b49882321e35049e"
+        try runPython("""
+            import sqlite3, sys
+            c = sqlite3.connect(sys.argv[1])
+            c.execute("UPDATE runs SET exit_status = 'halted' WHERE uid = ?", (sys.argv[2],))
+            c.commit()
+            """, [path, uid])
+        let catalog = try Catalog(dbPath: path)
+        defer { try? catalog.close() }
+        let run = try catalog.run(uid)
+        #expect(run.exitStatus == ExitStatus(rawValue: "halted"))
+        #expect(run.exitStatus != .success && !run.isOpen)
+        #expect(try catalog.allRuns().first { $0.uid == uid }?.exitStatus?.rawValue == "halted")
+    }
+
     @Test func readsTheReadOnlyReferenceInPlace() throws {
         // A reader must not write where it reads (archives, other users' folders).
         let path = fixturesDir + "/reference-beamtime/ref_beamtime.db"

@@ -74,8 +74,9 @@ enum DatabaseFile {
         }
     }
 
-    /// Connection settings every writer connection shares.
-    static func writerConfiguration() -> Configuration {
+    /// Connection settings every writer connection shares. `syncEachCommit` false trades
+    /// power-cut safety for speed (see ``RunWriter/CommitDurability``).
+    static func writerConfiguration(syncEachCommit: Bool = true) -> Configuration {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
@@ -87,7 +88,7 @@ enum DatabaseFile {
             // FULL: each commit syncs the WAL before it returns, so a committed transaction
             // survives a power cut, not only a crash of the process (NORMAL would sync only
             // at checkpoints and could lose every commit since the last one).
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: syncEachCommit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
         }
         return config
     }
@@ -147,6 +148,8 @@ enum DatabaseFile {
         }
         let code = sqlite3_open_v2(name, &connection, flags, nil)
         guard code == SQLITE_OK, let connection else { throw failure(code) }
+        // Another writer (an indexer, a writer starting) may hold a lock for a moment.
+        sqlite3_busy_timeout(connection, 10_000)
         func texts(_ sql: String) throws(DatabaseFileError) -> [String] {
             var statement: OpaquePointer?
             var code = sqlite3_prepare_v2(connection, sql, -1, &statement, nil)

@@ -35,14 +35,42 @@ public struct SampleMetadata: Sendable, Equatable {
     }
 }
 
-/// How a run ended.
-public enum ExitStatus: String, Sendable, CaseIterable, Codable {
+/// How a run ended: `runs.exit_status`.
+///
+/// This writer records ``success``, ``aborted`` or ``failed``; other programs (the Python
+/// writer accepts any string) may record others, which read back exactly as they are:
+///
+/// ```swift
+/// switch run.exitStatus {
+/// case .success?: print("done")
+/// case nil: print("open")
+/// case let other?: print(other.rawValue)   // e.g. "halted", written by another program
+/// }
+/// ```
+public struct ExitStatus: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral, CustomStringConvertible {
+    /// The text in the file.
+    public let rawValue: String
+
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(stringLiteral value: String) { self.rawValue = value }
+
     /// The plan finished.
-    case success
+    public static let success = ExitStatus(rawValue: "success")
     /// Someone stopped it.
-    case aborted
+    public static let aborted = ExitStatus(rawValue: "aborted")
     /// It ended by an error.
-    case failed
+    public static let failed = ExitStatus(rawValue: "failed")
+
+    /// The statuses this writer records.
+    public static let known: [ExitStatus] = [.success, .aborted, .failed]
+
+    public var description: String { rawValue }
+
+    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
 }
 
 /// One row of the `runs` table, as listings show it.
@@ -57,7 +85,7 @@ public struct RunSummary: Sendable, Equatable {
     public var timeStart: Double
     /// Unix seconds; nil while the run is open (or its writer died).
     public var timeStop: Double?
-    /// nil while the run is open (or its writer died).
+    /// nil while the run is open (or its writer died); any other program's status as it was written.
     public var exitStatus: ExitStatus?
     /// Events written in the run, as recorded when it closed.
     public var numEvents: Int

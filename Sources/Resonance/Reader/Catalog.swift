@@ -222,7 +222,7 @@ public final class Catalog: @unchecked Sendable {
         RunSummary(
             uid: row["uid"], planName: row["plan_name"], sampleName: row["sample_name"],
             timeStart: row["time_start"], timeStop: row["time_stop"],
-            exitStatus: (row["exit_status"] as String?).flatMap(ExitStatus.init(rawValue:)),
+            exitStatus: (row["exit_status"] as String?).map(ExitStatus.init(rawValue:)),
             numEvents: row["event_count"])
     }
 

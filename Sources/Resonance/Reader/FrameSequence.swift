@@ -17,6 +17,8 @@ import Zarr
 /// let last = try ccd.frame(-1, as: UInt16.self)          // Frame<UInt16>
 /// let stack = try ccd.frames(0..<3, as: UInt16.self)     // FrameStack<UInt16>, 3 frames
 /// let block = try ccd.frames(...)                        // FrameBlock: every frame, element type from the file
+/// let energies = try ccd.eventDoubles("energy")          // [Double?]: the energy of each frame's event
+/// print(ccd.seqNums)                                     // [1, 2, 3, 4, 5]: each frame's event
 /// ```
 ///
 /// An unknown field gives an empty sequence (``count`` 0, ``dtype`` nil).
@@ -34,14 +36,51 @@ public struct FrameSequence: Sendable {
     /// The codecs of the (first) Zarr array, as named in its `zarr.json`, e.g. `["bytes", "zstd"]`.
     public let codecs: [String]
 
-    /// One frame's place: which array, which index along its first axis.
+    /// One frame's place: which array, which index along its first axis, and its event.
     struct Location: Sendable {
         var array: Int
         var index: Int
+        var event: FrameEvent
+        var streamUID: String
     }
 
     let arrays: [ZarrArray]
     let locations: [Location]
+    /// Where the events are read from (nil for an empty sequence).
+    let catalog: Catalog?
+
+    /// The event each frame belongs to, in frame order.
+    public var events: [FrameEvent] { locations.map(\.event) }
+
+    /// The seq_num of each frame's event, in frame order.
+    public var seqNums: [Int64] { locations.map(\.event.seqNum) }
+
+    /// The value of event field `name` for each frame, from the event the frame belongs to:
+    /// the energy (or any other reading) each frame was taken at. nil where that event has
+    /// no such field.
+    public func eventValues(_ name: String) throws -> [JSONValue?] {
+        guard let catalog else { return [] }
+        // One table per stream the frames' events are in (usually just "primary").
+        var tables: [String: (table: EventTable, rowOfSeq: [Int64: Int])] = [:]
+        for location in locations where tables[location.streamUID] == nil {
+            let table = try catalog.read { db in
+                try EventTableLoader.load(db: db, stream: location.event.stream, streamUID: location.streamUID)
+            }
+            var rowOfSeq: [Int64: Int] = [:]
+            for (row, seq) in table.seqNums.enumerated() { rowOfSeq[seq] = row }
+            tables[location.streamUID] = (table, rowOfSeq)
+        }
+        return locations.map { location in
+            let (table, rowOfSeq) = tables[location.streamUID]!
+            guard let row = rowOfSeq[location.event.seqNum], let column = table.column(name) else { return nil }
+            return column[row]
+        }
+    }
+
+    /// ``eventValues(_:)`` as numbers (ints widened); nil where missing or not a number.
+    public func eventDoubles(_ name: String) throws -> [Double?] {
+        try eventValues(name).map { $0?.doubleValue }
+    }
 
     /// (frames, rows, columns), as numpy gives `stack.shape`.
     public var shape: [Int] { [count, rows, columns] }
@@ -53,7 +92,7 @@ public struct FrameSequence: Sendable {
     public var frameByteCount: Int { rows * columns * (dtype?.size ?? 0) }
 
     static func empty(field: String) -> FrameSequence {
-        FrameSequence(field: field, count: 0, rows: 0, columns: 0, dtype: nil, codecs: [], arrays: [], locations: [])
+        FrameSequence(field: field, count: 0, rows: 0, columns: 0, dtype: nil, codecs: [], arrays: [], locations: [], catalog: nil)
     }
 
     // MARK: Reading
@@ -205,7 +244,8 @@ public struct FrameSequence: Sendable {
     static func load(field: String, runUID: String, catalog: Catalog) throws -> FrameSequence {
         let refs = try catalog.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT i.zarr_group, i.index_in_stack FROM image_refs i
+                SELECT i.zarr_group, i.index_in_stack, e.uid, e.seq_num, st.uid AS stream_uid, st.name AS stream
+                FROM image_refs i
                 JOIN events e ON e.uid = i.event_uid JOIN streams st ON st.uid = e.stream_uid
                 WHERE st.run_uid = ? AND i.field_name = ? ORDER BY i.id
                 """, arguments: [runUID, field])
@@ -222,7 +262,9 @@ public struct FrameSequence: Sendable {
                 groupIndex[group] = groups.count
                 groups.append(group)
             }
-            locations.append(Location(array: groupIndex[group]!, index: ref["index_in_stack"]))
+            locations.append(Location(
+                array: groupIndex[group]!, index: ref["index_in_stack"],
+                event: FrameEvent(uid: ref["uid"], stream: ref["stream"], seqNum: ref["seq_num"]), streamUID: ref["stream_uid"]))
         }
         locations.sort { ($0.array, $0.index) < ($1.array, $1.index) }
 
@@ -254,13 +296,27 @@ public struct FrameSequence: Sendable {
         }
         return FrameSequence(
             field: field, count: locations.count, rows: first.shape[1], columns: first.shape[2], dtype: dtype,
-            codecs: first.metadata.codecs.map(\.name), arrays: arrays, locations: locations)
+            codecs: first.metadata.codecs.map(\.name), arrays: arrays, locations: locations, catalog: catalog)
     }
 }
 
+/// The event a frame belongs to: the `image_refs` row's event.
+public struct FrameEvent: Sendable, Equatable {
+    /// The event's uid (32 hex digits).
+    public let uid: String
+    /// The stream the event is in, e.g. "primary".
+    public let stream: String
+    /// The event's seq_num in its stream.
+    public let seqNum: Int64
+}
+
 extension Run {
-    /// The frames of detector field `field` (e.g. "ccd"); empty for a field without frames.
-    public func images(field: String) throws -> FrameSequence {
+    /// The field the beamline names its camera, and the Python `Run.images()` default.
+    public static let defaultImageField = "detector_image"
+
+    /// The frames of detector field `field` (by default `detector_image`, as in Python);
+    /// empty for a field without frames.
+    public func images(field: String = Run.defaultImageField) throws -> FrameSequence {
         try FrameSequence.load(field: field, runUID: uid, catalog: catalog)
     }
 }

@@ -21,7 +21,7 @@ public struct Run: Sendable {
     public let timeStart: Double
     /// Unix seconds; nil while the run is open or when its writer died.
     public let timeStop: Double?
-    /// nil while the run is open, when its writer died, or for a status this program does not know.
+    /// nil while the run is open or when its writer died; a status another program wrote reads back as it is.
     public let exitStatus: ExitStatus?
     /// `num_events` as recorded when the run closed; for a run still open, the events committed so far.
     public let numEvents: Int
@@ -122,7 +122,7 @@ public struct Run: Sendable {
         let numEvents = timeStop == nil || recorded == nil ? streams.reduce(0) { $0 + $1.eventCount } : recorded!
         return Run(
             uid: uid, planName: row["plan_name"], timeStart: row["time_start"], timeStop: timeStop,
-            exitStatus: (row["exit_status"] as String?).flatMap(ExitStatus.init(rawValue:)),
+            exitStatus: (row["exit_status"] as String?).map(ExitStatus.init(rawValue:)),
             numEvents: numEvents, operator: row["operator"], metadata: metadata?.objectValue ?? [:],
             sample: sample, streams: streams, imageFields: imageFields, catalog: catalog)
     }

@@ -21,9 +21,19 @@ public typealias Timestamps = OrderedDictionary<String, Double>
 /// ```
 ///
 /// Durability: events are committed in batches by a background thread, no later than
-/// ``Options/commitInterval`` after `writeEvent` returns (``flush()`` forces it). A process
-/// killed at any moment loses at most that interval; everything committed stays readable
-/// by any SQLite client, also while the run is being written (WAL mode).
+/// ``Options/commitInterval`` (1 s) after `writeEvent` returns (``flush()`` forces it), and
+/// a commit is synced to disk before it counts as done (``Options/commitDurability``). So a
+/// crash, a kill or a power cut at any moment loses at most the events of that last
+/// interval; everything committed stays readable by any SQLite client, also while the run
+/// is being written (WAL mode). ``close()`` leaves the file in rollback-journal mode, so
+/// read-only readers open it even where they cannot write its folder.
+///
+/// A commit that keeps failing (a full disk, a file changed by another program) is tried
+/// ``Committer/automaticAttempts`` (3) times, one interval apart. Then ``writeEvent(_:timestamps:stream:time:)``
+/// throws ``RunWriterError/commitFailed(reason:pendingEvents:)`` at once, without accepting
+/// the event; ``flush()`` is the caller's retry and throws within one attempt (at most the
+/// 10 s SQLite busy timeout plus the time to write the batch); ``close()`` throws the same
+/// way and leaves the writer open. Every event accepted before stays in memory for the retry.
 ///
 /// One writer per beamtime: a second writer on the same files, in this process or another,
 /// gets ``DatabaseFileError/Problem/lockedByAnotherWriter``.
@@ -32,16 +42,31 @@ public final class RunWriter: @unchecked Sendable {
     public struct Options: Sendable {
         /// Longest time an event waits in memory before it is committed.
         public var commitInterval: TimeInterval = 1.0
+        /// What a commit survives; ``CommitDurability/powerCut`` unless said otherwise.
+        public var commitDurability: CommitDurability = .powerCut
         /// How detector frames are compressed.
         public var frameCodec: FrameCodec = .default
         /// A master index in which each run is indexed when it closes; nil for none.
         public var index: IndexRegistration?
 
-        public init(commitInterval: TimeInterval = 1.0, frameCodec: FrameCodec = .default, index: IndexRegistration? = nil) {
+        public init(commitInterval: TimeInterval = 1.0, commitDurability: CommitDurability = .powerCut,
+                    frameCodec: FrameCodec = .default, index: IndexRegistration? = nil) {
             self.commitInterval = commitInterval
+            self.commitDurability = commitDurability
             self.frameCodec = frameCodec
             self.index = index
         }
+    }
+
+    /// What a committed transaction survives.
+    public enum CommitDurability: Sendable {
+        /// A crash, a kill or a power cut: each commit syncs the write-ahead log before the
+        /// committer counts it done (SQLite `synchronous = FULL`).
+        case powerCut
+        /// A crash or kill of the process only: the log is synced at checkpoints, so a power
+        /// cut may lose the commits since the last one (`synchronous = NORMAL`). For scratch
+        /// data, or to measure what the sync costs (`resonance bench`).
+        case processCrash
     }
 
     /// Path of the SQLite file.
@@ -132,7 +157,9 @@ public final class RunWriter: @unchecked Sendable {
             let sink = CommitterSink()
             let frames = try FrameStore(path: zarrPath) { sink.enqueue($0) }
             let storeLock = try StoreLock(storePath: zarrPath, dbPath: dbPath)
-            let queue = try DatabaseFile.openForWriting(dbPath, schema: BeamtimeSchema.self)
+            let queue = try DatabaseFile.openForWriting(
+                dbPath, schema: BeamtimeSchema.self,
+                configuration: DatabaseFile.writerConfiguration(syncEachCommit: options.commitDurability == .powerCut))
             do {
                 sample.id = try upsertSample(queue)
             } catch {

@@ -37,7 +37,9 @@ public enum RunWriterError: Error, CustomStringConvertible, Sendable, Equatable 
     /// image_refs row (`reason` names the file and the cause). Frames before them are
     /// stored; the next frame of the field follows the last one stored.
     case framesNotWritten(field: String, firstIndex: Int, count: Int, reason: String)
-    /// An earlier background commit failed; the events it held are kept and retried.
+    /// A background commit failed; the `pendingEvents` rows not yet committed are kept in
+    /// memory. Thrown once per failure, and by every call after three failures in a row,
+    /// until ``RunWriter/flush()`` (the retry) succeeds.
     case commitFailed(reason: String, pendingEvents: Int)
 
     public var description: String {
@@ -67,7 +69,7 @@ public enum RunWriterError: Error, CustomStringConvertible, Sendable, Equatable 
             let frames = count == 1 ? "frame \(first)" : "frames \(first)...\(first + count - 1)"
             return "\(frames) of field \(field.debugDescription) could not be written and were not stored (\(reason)); earlier frames are stored, the next frame follows the last one stored"
         case .commitFailed(let reason, let pending):
-            return "committing to the database failed (\(reason)); \(pending) pending events are kept and retried on the next call or flush()"
+            return "committing to the database failed (\(reason)); \(pending) pending rows are kept in memory: call flush() to retry"
         }
     }
 

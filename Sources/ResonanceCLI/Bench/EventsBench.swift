@@ -70,13 +70,13 @@ struct EventsBench {
 
     /// The writer: `count` writeEvent calls then closeRun (which commits them all).
     /// Leaves the last repetition's beamtime at the returned path (for the reading phase).
-    func runWriter(repetitions: Int? = nil) throws -> (Timing, String) {
+    func runWriter(repetitions: Int? = nil, durability: RunWriter.CommitDurability = .powerCut) throws -> (Timing, String) {
         var timing = Timing()
         var path = ""
         let repetitions = repetitions ?? self.repetitions
         for rep in 0..<repetitions {
             path = freshPath(dir, "events-writer", ext: ".db")
-            let writer = RunWriter(dbPath: path, sample: SampleMetadata(name: "bench"))
+            let writer = RunWriter(dbPath: path, sample: SampleMetadata(name: "bench"), options: .init(commitDurability: durability))
             try writer.open()
             try writer.openRun("bench_events", metadata: ["purpose": "resonance bench"])
             try writer.openStream("primary", dataKeys: dataKeys)

@@ -95,16 +95,19 @@ struct BenchCommand: ParsableCommand {
         if selected.contains("events") {
             progress.say("events: preparing \(grouped(Double(plan.events))) events")
             let bench = EventsBench(count: plan.events, repetitions: plan.repetitions, dir: root)
-            progress.say("events: RunWriter and the raw SQLite baseline, in turn")
-            var writer = Timing(), baseline = Timing()
+            progress.say("events: RunWriter, RunWriter synced at checkpoints only, and the raw SQLite baseline, in turn")
+            var writer = Timing(), crashOnly = Timing(), baseline = Timing()
             for _ in 0..<plan.repetitions {
                 let (timing, path) = try bench.runWriter(repetitions: 1)
                 writer.append(timing)
                 if let eventsDB, eventsDB != path { EventsBench.retireDatabase(eventsDB) }
                 eventsDB = path
+                let (unsynced, unsyncedPath) = try bench.runWriter(repetitions: 1, durability: .processCrash)
+                crashOnly.append(unsynced)
+                EventsBench.retireDatabase(unsyncedPath)
                 baseline.append(try bench.runBaseline(repetitions: 1))
             }
-            report.events = EventsResult(count: plan.events, writer: writer, baseline: baseline)
+            report.events = EventsResult(count: plan.events, writer: writer, writerCrashOnly: crashOnly, baseline: baseline)
         }
 
         if let soak {

@@ -145,13 +145,14 @@ struct DemoCommand: ParsableCommand {
     func rsoxs(_ w: RunWriter, codec: FrameCodec, pace: Pacer, events: inout Int, frames written: inout Int) throws -> String {
         let detector = SyntheticDetector(rows: size, columns: size)
         let run = try w.openRun("rsoxs_scan", metadata: [
-            "edge": "C K", "detector": ["name": "ccd", "rows": .int(Int64(size)), "columns": .int(Int64(size)), "dtype": "int32"],
+            "edge": "C K", "detector": ["name": .string(Run.defaultImageField), "rows": .int(Int64(size)), "columns": .int(Int64(size)), "dtype": "int32"],
             "exposure_s": 0.5, "codec": .string(codec.name),
         ], operator: "demo")
         try w.openStream("primary", dataKeys: [
             "energy": ["dtype": "number", "units": "eV"],
             "exposure": ["dtype": "number", "units": "s"],
-            "ccd": ["dtype": "array", "shape": [.int(Int64(size)), .int(Int64(size))], "external": "zarr"],
+            // As the beamline's scan code describes its camera, so Python's run.images() finds it.
+            Run.defaultImageField: ["dtype": "array", "shape": [.int(Int64(size)), .int(Int64(size))], "source": "detector", "external": true],
         ])
         let progress = ProgressBar(total: frames, label: "rsoxs ", unit: "frames")
         for k in 0..<frames {
@@ -159,7 +160,7 @@ struct DemoCommand: ParsableCommand {
             let event = try w.writeEvent(["energy": .double(energy), "exposure": 0.5])
             events += 1
             let frame: Frame<Int32> = detector.frame(energy: energy, seed: UInt64(1000 + k))
-            try w.writeImage(eventUID: event, field: "ccd", frame: frame)
+            try w.writeImage(eventUID: event, field: Run.defaultImageField, frame: frame)
             written += 1
             progress.update(k + 1)
             pace.wait()

@@ -65,7 +65,7 @@ struct FramesCommand: ParsableCommand {
         guard let dtype = frames.dtype, frames.count > 0 else {
             throw CommandError("\(db): run \(run.uid) has no frames of field \(field.name.debugDescription)")
         }
-        let seqNums = try FrameEvents.seqNums(db: db, runUID: run.uid, field: field.name)
+        let seqNums = frames.seqNums
         var exporter: Exporter?
         if let export {
             exporter = try Exporter(folder: export, field: field.name, count: frames.count, format: format ?? .npy)
@@ -73,7 +73,7 @@ struct FramesCommand: ParsableCommand {
         let results = try Self.measure(frames, dtype: dtype, exporter: exporter)
 
         let rows = results.enumerated().map { k, stats in
-            Line(index: k, seqNum: seqNums.count == frames.count ? seqNums[k] : nil, stats: stats,
+            Line(index: k, seqNum: seqNums[k], stats: stats,
                  path: exporter?.path(k))
         }
         if json {
