@@ -261,3 +261,24 @@ struct FailingCommitTests {
         #expect(try inspect(db) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM events") } == 1)
     }
 }
+
+@Suite("Commit durability")
+struct CommitDurabilityTests {
+    let dir = TempDir()
+
+    /// `PRAGMA synchronous` of the writer's own connection: 2 is FULL (each commit syncs
+    /// the WAL), 1 is NORMAL (synced at checkpoints: a power cut may lose commits).
+    func synchronousSetting(_ durability: RunWriter.CommitDurability) throws -> Int? {
+        let writer = RunWriter(dbPath: dir.file("\(durability).db"), sample: SampleMetadata(name: "PS"),
+                               options: .init(commitDurability: durability))
+        try writer.open()
+        defer { try? writer.close() }
+        return try writer.queue?.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+    }
+
+    @Test func aCommitIsSyncedToDiskByDefault() throws {
+        #expect(RunWriter.Options().commitDurability == .powerCut)
+        #expect(try synchronousSetting(.powerCut) == 2)
+        #expect(try synchronousSetting(.processCrash) == 1)
+    }
+}

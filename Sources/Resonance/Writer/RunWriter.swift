@@ -82,7 +82,7 @@ public final class RunWriter: @unchecked Sendable {
     public var currentRunUID: String? { lock.withLock { run?.uid } }
 
     private let lock = NSRecursiveLock()
-    private var queue: DatabaseQueue?
+    private(set) var queue: DatabaseQueue?
     private var committer: Committer?
     private var storeLock: StoreLock?
     var frames: FrameStore?
