@@ -61,7 +61,10 @@ let package = Package(
         // What the test targets share: temp folders, running executables and Python, fixtures.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
 
-        .testTarget(name: "JSONValueTests", dependencies: ["JSONValue", "TestSupport"]),
+        .testTarget(
+            name: "JSONValueTests",
+            dependencies: ["JSONValue", "TestSupport", .product(name: "OrderedCollections", package: "swift-collections")]
+        ),
         .testTarget(name: "ZarrTests", dependencies: ["Zarr", "TestSupport"], resources: [.copy("Golden")]),
         .testTarget(
             name: "ResonanceTests",

@@ -194,6 +194,15 @@ struct JSONParser {
 
     mutating func parseNumber() throws(JSONParseError) -> JSONValue {
         let start = index
+        if let base = bytes.baseAddress, let number = JSONNumber.scan(base, bytes.count, &index) {
+            switch number {
+            case .int(let i): return .int(i)
+            case .double(let d): return .double(d)
+            }
+        }
+        // Not a number: read it again slowly to say where and why (or, for a leading
+        // zero, to take the "0" and let the caller find what follows).
+        index = start
         var isFloat = false
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else {

@@ -413,7 +413,12 @@ struct ChunkParser {
                     guard Self.matches(p, n, &i, "Infinity") else { return false }
                     set(f, row, tag: Tag.double, bits: (-Double.infinity).bitPattern)
                 } else {
-                    guard let (tag, value) = Self.scanNumber(p, n, &i) else { return false }
+                    guard let number = JSONNumber.scan(p, n, &i) else { return false }
+                    let (tag, value): (UInt8, UInt64)
+                    switch number {
+                    case .int(let v): (tag, value) = (Tag.int, UInt64(bitPattern: v))
+                    case .double(let v): (tag, value) = (Tag.double, v.bitPattern)
+                    }
                     set(f, row, tag: tag, bits: value)
                 }
             default:
@@ -462,82 +467,4 @@ struct ChunkParser {
         return true
     }
 
-    /// Exact powers of ten as doubles (10^22 is the largest one a double holds exactly).
-    static let powersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }
-
-    /// Scans a JSON number. Integers of up to 18 digits are converted here; floats of up to 19
-    /// significant digits too, correctly rounded: by Clinger's fast path when the digits fit
-    /// in 53 bits and the power of ten is at most 10^22 (one correctly rounded multiply or
-    /// divide of exact operands), else by ``EiselLemire``. Others go to the standard
-    /// library's correctly rounded conversion.
-    @inline(__always) static func scanNumber(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) -> (UInt8, UInt64)? {
-        let start = i
-        let negative = p[i] == UInt8(ascii: "-")
-        if negative { i += 1 }
-        var mantissa: UInt64 = 0
-        var digits = 0
-        let intStart = i
-        while i < n, p[i] &- 0x30 < 10 {
-            if digits < 19 { mantissa = mantissa &* 10 &+ UInt64(p[i] &- 0x30) }
-            if mantissa != 0 || digits > 0 { digits += 1 }
-            i += 1
-        }
-        let intDigits = i - intStart
-        guard intDigits > 0, !(intDigits > 1 && p[intStart] == UInt8(ascii: "0")) else { return nil }
-        var exponent = 0
-        var isFloat = false
-        if i < n, p[i] == UInt8(ascii: ".") {
-            isFloat = true
-            i += 1
-            let fracStart = i
-            while i < n, p[i] &- 0x30 < 10 {
-                if digits < 19 {
-                    mantissa = mantissa &* 10 &+ UInt64(p[i] &- 0x30)
-                    exponent -= 1
-                }
-                if mantissa != 0 || digits > 0 { digits += 1 }
-                i += 1
-            }
-            guard i > fracStart else { return nil }
-        }
-        if i < n, p[i] == UInt8(ascii: "e") || p[i] == UInt8(ascii: "E") {
-            isFloat = true
-            i += 1
-            var expNegative = false
-            if i < n, p[i] == UInt8(ascii: "+") || p[i] == UInt8(ascii: "-") {
-                expNegative = p[i] == UInt8(ascii: "-")
-                i += 1
-            }
-            let expStart = i
-            var e = 0
-            while i < n, p[i] &- 0x30 < 10 {
-                if e < 100_000 { e = e * 10 + Int(p[i] &- 0x30) }
-                i += 1
-            }
-            guard i > expStart else { return nil }
-            exponent += expNegative ? -e : e
-        }
-        if !isFloat {
-            if digits <= 18 {
-                let value = Int64(mantissa)
-                return (Tag.int, UInt64(bitPattern: negative ? -value : value))
-            }
-            // Like Python: an integer too long for 64 bits reads as a float.
-            let text = String(decoding: UnsafeBufferPointer(start: p + start, count: i - start), as: UTF8.self)
-            if let value = Int64(text) { return (Tag.int, UInt64(bitPattern: value)) }
-            return Double(text).map { (Tag.double, $0.bitPattern) }
-        }
-        if digits <= 19 {
-            if mantissa <= 1 << 53, exponent >= -22, exponent <= 22 {
-                var value = Double(mantissa)
-                value = exponent < 0 ? value / powersOfTen[-exponent] : value * powersOfTen[exponent]
-                return (Tag.double, (negative ? -value : value).bitPattern)
-            }
-            if let bits = EiselLemire.bits(mantissa, exponent) {
-                return (Tag.double, negative ? bits | 1 << 63 : bits)
-            }
-        }
-        let text = String(decoding: UnsafeBufferPointer(start: p + start, count: i - start), as: UTF8.self)
-        return Double(text).map { (Tag.double, $0.bitPattern) }
-    }
 }

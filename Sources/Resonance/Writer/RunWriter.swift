@@ -88,7 +88,7 @@ public final class RunWriter: @unchecked Sendable {
     var frames: FrameStore?
     private var run: RunState?
     /// Event JSON text is written here (guarded by `lock`).
-    private var eventText = EventText()
+    private var eventText = JSONTextBuffer()
     /// Field names of an earlier event that passed the name check.
     private var checkedFieldNames: [String] = []
     /// Image field names that passed the name checks.
@@ -370,7 +370,7 @@ public final class RunWriter: @unchecked Sendable {
             let seq = streamState.seqNum + 1
             try committer.enqueue(.event(
                 uid: uid, streamUID: streamState.uid, seqNum: seq, time: time ?? Date().timeIntervalSince1970,
-                data: eventText.data(data), timestamps: eventText.timestamps(timestamps)))
+                data: eventText.object(data), timestamps: eventText.numbers(timestamps)))
             run!.streams[name]!.seqNum = seq
             run!.eventCount += 1
             return uid

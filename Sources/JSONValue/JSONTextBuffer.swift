@@ -1,29 +1,32 @@
-import JSONValue
-
-/// Writes an event's `data` and `timestamps` JSON text, byte for byte what
-/// `JSONValue.object(...).jsonText` (Python's `json.dumps`) gives, at a fraction of the cost.
+/// Writes flat JSON objects (a beamline event's data and timestamps) over and over, byte
+/// for byte what ``JSONObject/jsonText`` (Python's `json.dumps`) gives, at a fraction of the
+/// cost: ``JSONWriter``'s fast front for a writer that formats one object per event.
 ///
-/// `writeEvent` runs on the caller's thread while the committer inserts on another core;
-/// the text of 16 floats per event was most of the caller's time. This keeps one growing
-/// byte buffer for the writer's life, formats plain floats straight into it, and hands
-/// anything unusual (exponent-form floats, non-ASCII or escaped strings, nested values) to
-/// ``JSONWriter``.
-struct EventText: ~Copyable {
+/// ```swift
+/// var buffer = JSONTextBuffer()
+/// let data = buffer.object(["energy": 285.5, "i0": 1.0e-9])     // {"energy": 285.5, "i0": 1e-09}
+/// let times = buffer.numbers(["energy": 1.7e9])                 // {"energy": 1700000000.0}
+/// ```
+///
+/// It keeps one growing byte buffer for its life, formats plain floats and plain ASCII names
+/// straight into it, and hands anything unusual (exponent-form floats, non-ASCII or escaped
+/// strings, nested values) to ``JSONWriter``.
+public struct JSONTextBuffer: ~Copyable {
     private var storage: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     private var count = 0
     /// For values handed to JSONWriter.
     private var scratch: [UInt8] = []
 
-    init(capacity: Int = 1024) {
+    public init(capacity: Int = 1024) {
         self.capacity = capacity
         storage = .allocate(capacity: capacity)
     }
 
     deinit { storage.deallocate() }
 
-    /// `{"field": value, ...}` of an event's data (scalars; anything else is written by JSONWriter).
-    mutating func data(_ object: JSONObject) -> String {
+    /// `{"field": value, ...}`: the object's text (any values; containers go through JSONWriter).
+    public mutating func object(_ object: JSONObject) -> String {
         count = 0
         append(UInt8(ascii: "{"))
         var first = true
@@ -43,12 +46,12 @@ struct EventText: ~Copyable {
         return text
     }
 
-    /// `{"field": seconds, ...}` of an event's timestamps.
-    mutating func timestamps(_ timestamps: Timestamps) -> String {
+    /// `{"field": number, ...}` of name-number pairs (an event's timestamps).
+    public mutating func numbers<Pairs: Sequence>(_ pairs: Pairs) -> String where Pairs.Element == (key: String, value: Double) {
         count = 0
         append(UInt8(ascii: "{"))
         var first = true
-        for (key, t) in timestamps {
+        for (key, t) in pairs {
             if !first { append(UInt8(ascii: ",")); append(UInt8(ascii: " ")) }
             first = false
             appendName(key)

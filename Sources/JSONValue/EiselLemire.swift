@@ -6,13 +6,14 @@
 /// Python's repr writes most floats with 16 or 17 significant digits, which the simple exact
 /// path (digits in 53 bits, |q| <= 22) cannot take; strtod for those cost more than the rest
 /// of an event's parse.
+@usableFromInline
 enum EiselLemire {
-    static let minQ = -100
-    static let maxQ = 100
+    @usableFromInline static let minQ = -100
+    @usableFromInline static let maxQ = 100
 
     /// The bits of the positive double nearest `w * 10^q` (ties to even), or nil when `q` is
     /// out of range or the result is subnormal or infinite.
-    @inline(__always) static func bits(_ w: UInt64, _ q: Int) -> UInt64? {
+    @inlinable @inline(__always) static func bits(_ w: UInt64, _ q: Int) -> UInt64? {
         if w == 0 { return 0 }
         guard q >= minQ, q <= maxQ else { return nil }
         let lz = w.leadingZeroBitCount
@@ -52,7 +53,7 @@ enum EiselLemire {
     /// for q < 0 the reciprocal as fast_float's generator computes it:
     /// q >= -27: 2^(z+127) // 5^-q + 1 with z = bit length of 5^-q - 1 rounded up;
     /// q < -27: 2^(2z+128) // 5^-q + 1, halved until below 2^128.
-    static let powersOfFive: [UInt64] = [
+    @usableFromInline static let powersOfFive: [UInt64] = [
         0xdff9772470297ebd, 0x59787e2b93bc56f7,  // 5^-100
         0x8bfbea76c619ef36, 0x57eb4edb3c55b65a,  // 5^-99
         0xaefae51477a06b03, 0xede622920b6b23f1,  // 5^-98
