@@ -125,10 +125,13 @@ struct KillTests {
         let db = dir.file("frames.db")
         for trial in 0..<3 {
             let child = try ChildWriter([db, "frames", "0.3"])
-            // Kill at a different moment each time.
-            let start = Date()
+            // Kill at a different moment each time, counted from the first frame the writer
+            // reported (so a slow start on a loaded machine does not eat into it).
             let lifetime = 0.6 + 0.37 * Double(trial)
-            child.read(timeout: 20) { _ in Date().timeIntervalSince(start) > lifetime }
+            child.read(timeout: 20) { lines in
+                guard let first = lines.first(where: { $0.line.hasPrefix("F ") }) else { return false }
+                return Date().timeIntervalSince(first.at) > lifetime
+            }
             child.kill()
             #expect(child.lines.count > 3)
             // Python (sqlite3 + zarr-python) checks every reference against its frame.
