@@ -4,7 +4,9 @@ JSON lines ([name, doc] per line, as suitcase-jsonl writes them).
     python3 run_plans.py OUT.jsonl FILES_DIR [SCENARIO ...]
 
 Scenarios (default: all, in this order): count, scan, grid_scan, list_scan_pages,
-config_change, image, npy, tiff, fail, abort. list_scan_pages sends its events as one
+config_change (two descriptors of one stream), arrays (a 1-D array and NaN per point),
+image (2-D arrays in events), npy (ophyd.sim's NPY_SEQ files), tiff (AD_TIFF files),
+fail, abort. list_scan_pages sends its events as one
 event_page per descriptor and its datums as datum_pages, as a buffering producer would.
 """
 import json
@@ -17,14 +19,14 @@ import bluesky.plans as bp
 from bluesky import RunEngine
 from bluesky.utils import RequestAbort
 from event_model import NumpyEncoder, pack_event_page, pack_datum_page
-from ophyd.sim import hw, SynSignalWithRegistry, DirectImage
+from ophyd.sim import hw, SynSignal, SynSignalWithRegistry
 
 
 def main():
     out_path, files_dir = sys.argv[1], sys.argv[2]
     os.makedirs(files_dir, exist_ok=True)
     scenarios = sys.argv[3:] or ["count", "scan", "grid_scan", "list_scan_pages", "config_change",
-                                 "image", "npy", "tiff", "fail", "abort"]
+                                 "arrays", "image", "npy", "tiff", "fail", "abort"]
     h = hw(save_path=files_dir)
     RE = RunEngine({})
     out = open(out_path, "w")
@@ -54,6 +56,10 @@ def main():
     tiff_det = TiffDetector(func=lambda: (np.arange(48, dtype=np.uint16).reshape(6, 8) * 7),
                             name="tiff_img", save_path=files_dir, save_spec="AD_TIFF")
 
+    # A 1-D array per point (kept as JSON text) and a channel reading NaN.
+    spectrum = SynSignal(func=lambda: np.linspace(0.0, 1.0, 5), name="spectrum")
+    nan_sig = SynSignal(func=lambda: float("nan"), name="nan_sig")
+
     for scenario in scenarios:
         cb = paging if scenario == "list_scan_pages" else write
         md = {"scenario": scenario}
@@ -68,6 +74,8 @@ def main():
             RE(bp.list_scan([h.det, h.img], h.motor, [0.5, 1.5, 2.5, 3.5]), cb, sample="PS", **md)
         elif scenario == "config_change":
             RE(config_change(h), cb, **md)
+        elif scenario == "arrays":
+            RE(bp.count([spectrum, nan_sig, h.det1], num=3), cb, **md)
         elif scenario == "image":
             RE(bp.count([h.direct_img, h.det1], num=3), cb, **md)
         elif scenario == "npy":
@@ -94,7 +102,7 @@ def config_change(h):
     yield from bps.open_run(md={"plan_name": "config_change"})
     for k in range(2):
         yield from bps.trigger_and_read([h.det_with_conf])
-    yield from bps.mv(h.det_with_conf.c, 42)
+    yield from bps.configure(h.det_with_conf, {"c": 42})
     for k in range(2):
         yield from bps.trigger_and_read([h.det_with_conf])
     yield from bps.close_run()
