@@ -122,12 +122,7 @@ public final class DocumentIngestor {
         switch doc.name {
         case .start: break
         case .descriptor: try descriptor(doc, run: run, line: line)
-        case .event:
-            let desc = try descriptorOf(doc, run: run, line: line)
-            try event(uid: try doc.string("uid", line: line), seqNum: try seqNum(doc.body["seq_num"], doc, line: line),
-                      time: try doc.number("time", line: line), data: try doc.object("data", line: line),
-                      timestamps: try doc.object("timestamps", line: line), descriptor: desc, run: run, line: line)
-        case .eventPage: try eventPage(doc, run: run, line: line)
+        case .event, .eventPage: try eventPage(doc, run: run, line: line)
         case .resource: try resource(doc, run: run, line: line)
         case .datum: try datum(doc, run: run, line: line)
         case .datumPage: try datumPage(doc, run: run, line: line)
@@ -165,8 +160,7 @@ public final class DocumentIngestor {
             let context = RunContext(uid: runUID, startUID: uid)
             context.resumed = true
             try guarded(line) { try context.loadRecorded(writer) }
-            if try keep(doc, uid: uid, runUID: runUID, stream: nil, line: line, writer: writer) { summary.skipped -= 1 }
-            summary.skipped += 1
+            if !(try keep(doc, uid: uid, runUID: runUID, stream: nil, line: line, writer: writer)) { summary.skipped += 1 }
             run = context
         case nil:
             var metadata = doc.body
@@ -211,8 +205,11 @@ public final class DocumentIngestor {
         let writer = try openWriter(line)
         let runUID = BlueskyUID.formatUID(start)
         switch doc.name {
-        case .event: summary.skipped += 1
-        case .eventPage: summary.skipped += doc.body["uid"]?.arrayValue?.count ?? 1
+        case .event, .eventPage:
+            for e in try unpackEvents(doc, line: line) {
+                try checkRecorded(e, writer: writer, line: line)
+                summary.skipped += 1
+            }
         case .datumPage:
             for datum in try Self.unpackDatumPage(doc, line: line) {
                 _ = try keep(datum, uid: try datum.string("datum_id", line: line), runUID: runUID, stream: nil, line: line, writer: writer)
@@ -270,6 +267,16 @@ public final class DocumentIngestor {
 
     private func eventPage(_ doc: BlueskyDocument, run: RunContext, line: Int) throws(IngestError) {
         let desc = try descriptorOf(doc, run: run, line: line)
+        for e in try unpackEvents(doc, line: line) { try event(e, descriptor: desc, run: run, line: line) }
+    }
+
+    /// The events of an event or an event_page document.
+    private func unpackEvents(_ doc: BlueskyDocument, line: Int) throws(IngestError) -> [EventFields] {
+        if doc.name == .event {
+            return [EventFields(uid: try doc.string("uid", line: line), seqNum: try seqNum(doc.body["seq_num"], doc, line: line),
+                                time: try doc.number("time", line: line), data: try doc.object("data", line: line),
+                                timestamps: try doc.object("timestamps", line: line))]
+        }
         func column(_ key: String) throws(IngestError) -> [JSONValue] {
             guard let values = doc.body[key]?.arrayValue else {
                 throw IngestError(line: line, problem: .invalidDocument(name: "event_page", reason: "no array \(key.debugDescription)"))
@@ -286,6 +293,8 @@ public final class DocumentIngestor {
         }
         let dataColumns = data.mapValues { $0.arrayValue! }
         let timeColumns = timestamps.mapValues { $0.arrayValue! }
+        var events: [EventFields] = []
+        events.reserveCapacity(n)
         for i in 0..<n {
             guard let uid = uids[i].stringValue, let time = times[i].doubleValue else {
                 throw IngestError(line: line, problem: .invalidDocument(name: "event_page", reason: "event \(i) has no string uid or number time"))
@@ -294,20 +303,47 @@ public final class DocumentIngestor {
             for (k, v) in dataColumns { row[k] = v[i] }
             var ts = JSONObject(minimumCapacity: timeColumns.count)
             for (k, v) in timeColumns { ts[k] = v[i] }
-            try event(uid: uid, seqNum: try seqNum(seqNums[i], doc, line: line), time: time, data: row, timestamps: ts,
-                      descriptor: desc, run: run, line: line)
+            events.append(EventFields(uid: uid, seqNum: try seqNum(seqNums[i], doc, line: line), time: time, data: row, timestamps: ts))
+        }
+        return events
+    }
+
+    /// Checks an event that is recorded already against the recorded row: a uid seen
+    /// again must come with the same seq_num, time, timestamps and values (frames apart).
+    private func checkRecorded(_ e: EventFields, writer: RunWriter, line: Int) throws(IngestError) {
+        let uid32 = BlueskyUID.formatUID(e.uid)
+        func stored() throws -> Row? {
+            try writer.readDatabase { db in
+                try Row.fetchOne(db, sql: "SELECT seq_num, time, data, timestamps FROM events WHERE uid = ?", arguments: [uid32])
+            }
+        }
+        let row = try guarded(line) { () -> Row? in
+            if let row = try stored() { return row }
+            try writer.flush()  // written in this ingest, not committed yet
+            return try stored()
+        }
+        guard let row else {
+            throw IngestError(line: line, problem: .unrecordable(name: "event \(e.uid)", reason: "its run is closed and does not have it"))
+        }
+        guard EventFields.same(e, seqNum: row["seq_num"], time: row["time"], data: row["data"], timestamps: row["timestamps"]) else {
+            throw IngestError(line: line, problem: .conflictingUID(name: "event", uid: e.uid))
         }
     }
 
-    private func event(uid: String, seqNum: Int64, time: Double, data: JSONObject, timestamps: JSONObject,
-                       descriptor desc: Descriptor, run: RunContext, line: Int) throws(IngestError) {
+    private func event(_ e: EventFields, descriptor desc: Descriptor, run: RunContext, line: Int) throws(IngestError) {
+        let (uid, seqNum, time, data, timestamps) = (e.uid, e.seqNum, e.time, e.data, e.timestamps)
         let key = BlueskyUID.anyKey(uid)
         let uid32 = BlueskyUID.hex(key)
         let writer = try openWriter(line)
         let recorded = run.recordedEvents.contains(key)
-        var row = JSONObject(minimumCapacity: data.count)
+        var row = desc.onlyScalars ? data : JSONObject(minimumCapacity: data.count)
         var frames: [(field: String, source: FrameSource)] = []
         for (field, value) in data {
+            if desc.onlyScalars {
+                // The common case (every data key a scalar): the data go in as they are.
+                if value.isScalar { continue }
+                throw IngestError(line: line, problem: .unrecordable(name: "event \(uid)", reason: "field \(field.debugDescription) holds \(Self.short(value)), but its data key declares a scalar"))
+            }
             if let dtypeNumpy = desc.frameFields[field] {
                 if value.isScalar { row[field] = value; continue }
                 guard let frame = RawFrame.fromJSON(value, dtypeNumpy: dtypeNumpy) else {
@@ -330,6 +366,7 @@ public final class DocumentIngestor {
             }
         }
         if recorded {
+            try checkRecorded(e, writer: writer, line: line)
             summary.skipped += 1
         } else {
             var ts = Timestamps(minimumCapacity: timestamps.count)
@@ -395,16 +432,25 @@ public final class DocumentIngestor {
     // MARK: External data
 
     private func resource(_ doc: BlueskyDocument, run: RunContext, line: Int) throws(IngestError) {
+        let uid = try keepAsset(doc, run: run, line: line, kindKey: "spec", readable: ExternalFrames.readableSpecs,
+                                unread: "its datum ids are kept in the events and the documents in bluesky_documents")
+        run.resources[uid] = doc.body
+    }
+
+    /// Keeps a resource or stream_resource of the open run (the uid returned) and warns
+    /// when its spec or mimetype (`kindKey`) is not one resonance reads.
+    private func keepAsset(_ doc: BlueskyDocument, run: RunContext, line: Int, kindKey: String, readable: Set<String>,
+                           unread: String) throws(IngestError) -> String {
         let uid = try doc.string("uid", line: line)
         if let runStart = doc.body["run_start"]?.stringValue, runStart != run.startUID {
-            throw IngestError(line: line, problem: .noStart(name: "resource", uid: uid, runStart: runStart))
+            throw IngestError(line: line, problem: .noStart(name: doc.name.rawValue, uid: uid, runStart: runStart))
         }
         if !(try keep(doc, uid: uid, runUID: run.uid, stream: nil, line: line, writer: try openWriter(line))) { summary.skipped += 1 }
-        run.resources[uid] = doc.body
-        let spec = doc.body["spec"]?.stringValue ?? ""
-        if !ExternalFrames.readableSpecs.contains(spec) {
-            warn("line \(line): resource \(uid) has spec \(spec.debugDescription), which resonance does not read (it reads \(ExternalFrames.readableSpecs.sorted().joined(separator: ", "))); its datum ids are kept in the events and the documents in bluesky_documents")
+        let kind = doc.body[kindKey]?.stringValue ?? ""
+        if !readable.contains(kind) {
+            warn("line \(line): \(doc.name.rawValue) \(uid) has \(kindKey) \(kind.debugDescription), which resonance does not read (it reads \(readable.sorted().joined(separator: ", "))); \(unread)")
         }
+        return uid
     }
 
     private func datum(_ doc: BlueskyDocument, run: RunContext, line: Int) throws(IngestError) {
@@ -439,16 +485,9 @@ public final class DocumentIngestor {
     }
 
     private func streamResource(_ doc: BlueskyDocument, run: RunContext, line: Int) throws(IngestError) {
-        let uid = try doc.string("uid", line: line)
-        if let runStart = doc.body["run_start"]?.stringValue, runStart != run.startUID {
-            throw IngestError(line: line, problem: .noStart(name: "stream_resource", uid: uid, runStart: runStart))
-        }
-        if !(try keep(doc, uid: uid, runUID: run.uid, stream: nil, line: line, writer: try openWriter(line))) { summary.skipped += 1 }
+        let uid = try keepAsset(doc, run: run, line: line, kindKey: "mimetype", readable: ExternalFrames.readableMimetypes,
+                                unread: "its documents are kept in bluesky_documents")
         run.streamResources[uid] = doc.body
-        let mimetype = doc.body["mimetype"]?.stringValue ?? ""
-        if !ExternalFrames.readableMimetypes.contains(mimetype) {
-            warn("line \(line): stream_resource \(uid) has mimetype \(mimetype.debugDescription), which resonance does not read (it reads \(ExternalFrames.readableMimetypes.sorted().joined(separator: ", "))); its documents are kept in bluesky_documents")
-        }
     }
 
     private func streamDatum(_ doc: BlueskyDocument, run: RunContext, line: Int) throws(IngestError) {
@@ -560,6 +599,34 @@ public final class DocumentIngestor {
     }
 }
 
+/// One event of an event or event_page document.
+struct EventFields {
+    var uid: String
+    var seqNum: Int64
+    var time: Double
+    var data: JSONObject
+    var timestamps: JSONObject
+
+    /// Whether a recorded row holds this event: same seq_num, time and timestamps, and
+    /// each recorded value equal (as JSON text; a JSON-text field's string equal to the
+    /// value's text). Frame fields are not in the row and not compared.
+    static func same(_ e: EventFields, seqNum: Int64, time: Double, data: String, timestamps: String?) -> Bool {
+        guard seqNum == e.seqNum, time == e.time,
+              let stored = try? JSONValue(parsing: data).objectValue,
+              let storedTimes = try? JSONValue(parsing: timestamps ?? "{}").objectValue
+        else { return false }
+        guard storedTimes.count == e.timestamps.count,
+              e.timestamps.allSatisfy({ storedTimes[$0.key]?.doubleValue == $0.value.doubleValue })
+        else { return false }
+        for (field, value) in stored {
+            guard let given = e.data[field] else { return false }
+            let text = given.jsonText
+            if value.jsonText != text && value.stringValue != text { return false }
+        }
+        return true
+    }
+}
+
 /// One (event, field) whose frames are recorded.
 struct FrameKey: Hashable {
     var event: UIDKey
@@ -580,6 +647,8 @@ struct Descriptor {
     var streamFields: Set<String> = []
     /// The stream's data_keys as the writer keeps them: JSON-text fields marked.
     var streamDataKeys: JSONObject
+    /// No frame, external or JSON-text field: event data are recorded as they are.
+    var onlyScalars = true
 
     /// The marker on a data key whose event values are JSON text.
     static let encodingKey = "resonance_encoding"
@@ -603,6 +672,7 @@ struct Descriptor {
                 }
             }
         }
+        onlyScalars = frameFields.isEmpty && jsonFields.isEmpty && externalFields.isEmpty
     }
 }
 

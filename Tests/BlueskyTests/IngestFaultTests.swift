@@ -46,6 +46,25 @@ import Testing
         #expect(run?["exit_status"] == "success" && run?["num_events"] == 2)
     }
 
+    @Test func anEventSeenAgainWithOtherValuesIsAnError() throws {
+        let lines = Array(try PlanDocuments.lines()[0..<8])   // count: start, descriptor, 5 events, stop
+        let dir = TempDir()
+        let db = dir.file("bt.db")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: dir.file("a.jsonl"), atomically: true, encoding: .utf8)
+        try #require(try resonance("ingest", db, dir.file("a.jsonl")).status == 0)
+        // The same documents, the third event's det2 reading changed.
+        var changed = lines
+        let event = changed[4]
+        let uid = String(event.split(separator: "\"uid\": \"")[1].prefix(36))
+        changed[4] = event.replacingOccurrences(of: "\"det2\": ", with: "\"det2\": 1")
+        try #require(changed[4] != event)
+        try (changed.joined(separator: "\n") + "\n").write(toFile: dir.file("b.jsonl"), atomically: true, encoding: .utf8)
+        let again = try resonance("ingest", db, dir.file("b.jsonl"))
+        #expect(again.status == 1)
+        #expect(again.stderr == "Error: line 5: event \(uid) was recorded before with different content\n")
+        #expect(again.stdout == "\(db): runs 0, events 0, frames 0, skipped 7, errors 1\n")
+    }
+
     @Test func killedIngestLosesNothingOnceRerun() throws {
         let dir = TempDir()
         let docs = dir.file("long.jsonl")

@@ -40,15 +40,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         _ = try RunLookup.run(db: db, uid: uid)  // the error messages of the other commands
-        let sink: FileHandle
-        if let output {
-            guard FileManager.default.createFile(atPath: output, contents: nil) else {
-                throw CommandError("\(output): cannot create the file (\(String(cString: strerror(errno))))")
-            }
-            sink = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        } else {
-            sink = FileHandle.standardOutput
-        }
+        let sink = try Output.sink(output)
         var buffer = Data()
         let summary = try DocumentExporter.export(dbPath: db, uid: uid) { line in
             buffer.append(contentsOf: line.utf8)

@@ -50,7 +50,9 @@ struct IngestCommand: ParsableCommand {
 
     func run() throws {
         let dbPath: String
-        if dest.hasSuffix(".db") {
+        var isFolder: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: dest, isDirectory: &isFolder)
+        if dest.hasSuffix(".db") || (exists && !isFolder.boolValue) {
             dbPath = dest
         } else {
             try FileManager.default.createDirectory(atPath: dest, withIntermediateDirectories: true)
