@@ -272,10 +272,18 @@ public final class DocumentIngestor {
 
     /// The events of an event or an event_page document.
     private func unpackEvents(_ doc: BlueskyDocument, line: Int) throws(IngestError) -> [EventFields] {
+        func seconds(_ field: String, _ value: JSONValue) throws(IngestError) -> Double {
+            guard let t = value.doubleValue else {
+                throw IngestError(line: line, problem: .invalidDocument(name: doc.name.rawValue, reason: "timestamp of \(field.debugDescription) is not a number"))
+            }
+            return t
+        }
         if doc.name == .event {
+            var timestamps = Timestamps()
+            for (field, value) in try doc.object("timestamps", line: line) { timestamps[field] = try seconds(field, value) }
             return [EventFields(uid: try doc.string("uid", line: line), seqNum: try seqNum(doc.body["seq_num"], doc, line: line),
                                 time: try doc.number("time", line: line), data: try doc.object("data", line: line),
-                                timestamps: try doc.object("timestamps", line: line))]
+                                timestamps: timestamps)]
         }
         func column(_ key: String) throws(IngestError) -> [JSONValue] {
             guard let values = doc.body[key]?.arrayValue else {
@@ -291,18 +299,24 @@ public final class DocumentIngestor {
         else {
             throw IngestError(line: line, problem: .invalidDocument(name: "event_page", reason: "its columns differ in length"))
         }
-        let dataColumns = data.mapValues { $0.arrayValue! }
-        let timeColumns = timestamps.mapValues { $0.arrayValue! }
+        // Columns to rows; the keys are unique already (they come from an object).
+        let dataKeys = Array(data.keys), dataColumns = data.values.map { $0.arrayValue! }
+        let timeKeys = Array(timestamps.keys)
+        var timeColumns: [[Double]] = []
+        for (field, column) in timestamps {
+            var values: [Double] = []
+            values.reserveCapacity(n)
+            for value in column.arrayValue! { values.append(try seconds(field, value)) }
+            timeColumns.append(values)
+        }
         var events: [EventFields] = []
         events.reserveCapacity(n)
         for i in 0..<n {
             guard let uid = uids[i].stringValue, let time = times[i].doubleValue else {
                 throw IngestError(line: line, problem: .invalidDocument(name: "event_page", reason: "event \(i) has no string uid or number time"))
             }
-            var row = JSONObject(minimumCapacity: dataColumns.count)
-            for (k, v) in dataColumns { row[k] = v[i] }
-            var ts = JSONObject(minimumCapacity: timeColumns.count)
-            for (k, v) in timeColumns { ts[k] = v[i] }
+            let row = JSONObject(uncheckedUniqueKeysWithValues: dataKeys.indices.lazy.map { (dataKeys[$0], dataColumns[$0][i]) })
+            let ts = Timestamps(uncheckedUniqueKeysWithValues: timeKeys.indices.lazy.map { (timeKeys[$0], timeColumns[$0][i]) })
             events.append(EventFields(uid: uid, seqNum: try seqNum(seqNums[i], doc, line: line), time: time, data: row, timestamps: ts))
         }
         return events
@@ -369,13 +383,6 @@ public final class DocumentIngestor {
             try checkRecorded(e, writer: writer, line: line)
             summary.skipped += 1
         } else {
-            var ts = Timestamps(minimumCapacity: timestamps.count)
-            for (field, value) in timestamps {
-                guard let t = value.doubleValue else {
-                    throw IngestError(line: line, problem: .invalidDocument(name: "event", reason: "timestamp of \(field.debugDescription) is not a number"))
-                }
-                ts[field] = t
-            }
             if run.currentDescriptor[desc.stream] != desc.uid {
                 try guarded(line) {
                     try writer.writeDatabase { db in
@@ -384,7 +391,7 @@ public final class DocumentIngestor {
                 }
                 run.currentDescriptor[desc.stream] = desc.uid
             }
-            try guarded(line) { try writer.writeEvent(row, timestamps: ts, stream: desc.stream, time: time, uid: uid32, seqNum: seqNum) }
+            try guarded(line) { try writer.writeEvent(row, timestamps: timestamps, stream: desc.stream, time: time, uid: uid32, seqNum: seqNum) }
             run.recordedEvents.insert(key)
             summary.events += 1
         }
@@ -605,7 +612,7 @@ struct EventFields {
     var seqNum: Int64
     var time: Double
     var data: JSONObject
-    var timestamps: JSONObject
+    var timestamps: Timestamps
 
     /// Whether a recorded row holds this event: same seq_num, time and timestamps, and
     /// each recorded value equal (as JSON text; a JSON-text field's string equal to the
@@ -616,7 +623,7 @@ struct EventFields {
               let storedTimes = try? JSONValue(parsing: timestamps ?? "{}").objectValue
         else { return false }
         guard storedTimes.count == e.timestamps.count,
-              e.timestamps.allSatisfy({ storedTimes[$0.key]?.doubleValue == $0.value.doubleValue })
+              e.timestamps.allSatisfy({ storedTimes[$0.key]?.doubleValue == $0.value })
         else { return false }
         for (field, value) in stored {
             guard let given = e.data[field] else { return false }
