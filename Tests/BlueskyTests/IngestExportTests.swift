@@ -87,4 +87,27 @@ import Testing
         #expect(back.status == 0 && back.stdout.contains("runs 2, events"), "\(back.stdout) \(back.stderr)")
         #expect(try runScript("bluesky_checks.py", ["same", db, copy]) == "ok runs=2\n")
     }
+
+    @Test func aFolderDestinationUsesTheLabelAndSampleOptions() throws {
+        let lines = try PlanDocuments.lines()
+        // grid_scan's start names no sample: --sample applies. scan's names sample_name "PMMA".
+        let grid = try #require(lines.firstIndex { $0.hasPrefix("[\"start\"") && $0.contains("\"plan_name\": \"grid_scan\"") })
+        let scan = try #require(lines.firstIndex { $0.hasPrefix("[\"start\"") && $0.contains("\"plan_name\": \"scan\"") })
+        let gridRun = lines[grid...].prefix { !$0.hasPrefix("[\"stop\"") } + [lines[grid...].first { $0.hasPrefix("[\"stop\"") }!]
+        let scanRun = lines[scan...].prefix { !$0.hasPrefix("[\"stop\"") } + [lines[scan...].first { $0.hasPrefix("[\"stop\"") }!]
+        let dir = TempDir()
+        try ((gridRun + scanRun).joined(separator: "\n") + "\n").write(toFile: dir.file("in.jsonl"), atomically: true, encoding: .utf8)
+        let folder = dir.file("beamtimes")
+        let result = try resonance("ingest", folder, dir.file("in.jsonl"), "--label", "2026-03-05", "--sample", "Si wafer")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "\(folder)/2026-03-05.db: runs 2, events 19, frames 0, skipped 0, errors 0\n")
+        let samples = try query(folder + "/2026-03-05.db") { db in
+            try String.fetchAll(db, sql: "SELECT r.plan_name || '=' || s.name FROM runs r JOIN samples s ON s.id = r.sample_id ORDER BY r.time_start")
+        }
+        // By time_start, the start documents' times: scan ran before grid_scan.
+        #expect(samples == ["scan=PMMA", "grid_scan=Si wafer"])
+    }
 }
+
+import GRDB
+
