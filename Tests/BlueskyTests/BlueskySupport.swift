@@ -34,9 +34,12 @@ enum PlanDocuments {
         var jsonl: String { folder + "/all.jsonl" }
     }
 
+    /// Removed when the test process exits.
+    static let folder = NSTemporaryDirectory() + "resonance-bluesky-docs-\(getpid())"
+
     static let made: Result<Made, ScriptFailed> = {
-        let folder = NSTemporaryDirectory() + "resonance-bluesky-docs-" + UUID().uuidString
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        atexit { try? FileManager.default.removeItem(atPath: PlanDocuments.folder) }
         do {
             let result = try runCommand("/usr/bin/env", ["python3", pythonDir + "/run_plans.py", folder + "/all.jsonl", folder + "/files"])
             guard result.status == 0 else { return .failure(ScriptFailed(stderr: result.stderr)) }
