@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Resonance", targets: ["Resonance"]),
         .library(name: "Zarr", targets: ["Zarr"]),
         .library(name: "JSONValue", targets: ["JSONValue"]),
+        .library(name: "ResonanceBluesky", targets: ["ResonanceBluesky"]),
         .executable(name: "resonance", targets: ["ResonanceCLI"]),
     ],
     dependencies: [
@@ -45,10 +46,20 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
+        // Bluesky's event-model documents in and out of a beamtime.
+        .target(
+            name: "ResonanceBluesky",
+            dependencies: [
+                "Resonance", "JSONValue", "Zarr",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            path: "Sources/Bluesky"
+        ),
         .executableTarget(
             name: "ResonanceCLI",
             dependencies: [
-                "Resonance", "Zarr", "JSONValue", "CZlib", "CFileSystem",
+                "Resonance", "ResonanceBluesky", "Zarr", "JSONValue", "CZlib", "CFileSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),  // raw SQLite baseline of `resonance bench`
@@ -72,6 +83,11 @@ let package = Package(
                 "Resonance", "Zarr", "JSONValue", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
+        ),
+        .testTarget(
+            name: "BlueskyTests",
+            dependencies: ["ResonanceBluesky", "Resonance", "JSONValue", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            exclude: ["python"]
         ),
         .testTarget(
             name: "CLITests",

@@ -15,3 +15,8 @@ fi
 if ! python3 -c 'import zarr, numpy, pandas; assert zarr.__version__ == "3.1.5"' 2>/dev/null; then
     python3 -m pip install -q --disable-pip-version-check "zarr==3.1.5" numpy pandas
 fi
+# The Bluesky tests run real plans on ophyd's simulated devices (Tests/BlueskyTests).
+if ! python3 -c 'import bluesky, ophyd, event_model, tifffile
+assert (bluesky.__version__, ophyd.__version__, event_model.__version__) == ("1.15.1", "1.11.2", "1.24.0")' 2>/dev/null; then
+    python3 -m pip install -q --disable-pip-version-check "bluesky==1.15.1" "ophyd==1.11.2" "event-model==1.24.0" tifffile
+fi

@@ -86,7 +86,7 @@ public final class RunWriter: @unchecked Sendable {
     private var committer: Committer?
     private var storeLock: StoreLock?
     var frames: FrameStore?
-    private var run: RunState?
+    var run: RunState?
     /// Event JSON text is written here (guarded by `lock`).
     private var eventText = JSONTextBuffer()
     /// Field names of an earlier event that passed the name check.
@@ -254,8 +254,10 @@ public final class RunWriter: @unchecked Sendable {
     ///   - metadata: run metadata, stored as a JSON object.
     ///   - operator: who runs the scan.
     ///   - uid: a uid to use (32 lowercase hex digits) instead of a new one.
+    ///   - time: the run's start (Unix seconds) when it is not now, e.g. a recorded run's.
     @discardableResult
-    public func openRun(_ planName: String, metadata: JSONObject = [:], operator: String? = nil, uid: String? = nil) throws -> String {
+    public func openRun(_ planName: String, metadata: JSONObject = [:], operator: String? = nil, uid: String? = nil,
+                        time: Double? = nil) throws -> String {
         try lock.withLock {
             let (queue, committer) = try openParts()
             if let run { throw RunWriterError.runAlreadyOpen(uid: run.uid) }
@@ -271,7 +273,7 @@ public final class RunWriter: @unchecked Sendable {
                 }
                 try db.execute(
                     sql: "INSERT INTO runs (uid, sample_id, plan_name, time_start, num_events, operator, metadata) VALUES (?, ?, ?, ?, 0, ?, ?)",
-                    arguments: [uid, sample.id, planName, Date().timeIntervalSince1970, `operator`, metadataText])
+                    arguments: [uid, sample.id, planName, time ?? Date().timeIntervalSince1970, `operator`, metadataText])
             }
             run = RunState(uid: uid)
             return uid
@@ -307,7 +309,9 @@ public final class RunWriter: @unchecked Sendable {
     ///
     /// With ``Options/index`` set, the run is then indexed; if that fails the run stays
     /// closed and saved, and a ``RunIndexingError`` says how to index it later.
-    public func closeRun(exitStatus: ExitStatus = .success) throws {
+    ///
+    /// `time` is the run's end (Unix seconds) when it is not now, e.g. a recorded run's.
+    public func closeRun(exitStatus: ExitStatus = .success, time: Double? = nil) throws {
         try lock.withLock {
             let (queue, committer) = try openParts()
             guard let run else { throw RunWriterError.noOpenRun }
@@ -318,7 +322,7 @@ public final class RunWriter: @unchecked Sendable {
             try queue.write { db in
                 try db.execute(
                     sql: "UPDATE runs SET time_stop = ?, exit_status = ?, num_events = ? WHERE uid = ?",
-                    arguments: [Date().timeIntervalSince1970, exitStatus.rawValue, run.eventCount, run.uid])
+                    arguments: [time ?? Date().timeIntervalSince1970, exitStatus.rawValue, run.eventCount, run.uid])
             }
             frames?.closeRun(run.uid)
             self.run = nil
@@ -335,8 +339,13 @@ public final class RunWriter: @unchecked Sendable {
     ///   - timestamps: field -> Unix seconds; finite.
     ///   - stream: the stream to write to; by default the stream opened last.
     ///   - time: the event time; by default now.
+    ///   - uid: the event's uid (32 lowercase hex digits) when it has one already, e.g. a
+    ///     recorded event's; it must not be in the beamtime yet. By default a new one.
+    ///   - seqNum: the event's seq_num when it has one already; it must be above the
+    ///     stream's last. By default the one after the stream's last.
     @discardableResult
-    public func writeEvent(_ data: JSONObject, timestamps: Timestamps = [:], stream: String? = nil, time: Double? = nil) throws -> String {
+    public func writeEvent(_ data: JSONObject, timestamps: Timestamps = [:], stream: String? = nil, time: Double? = nil,
+                           uid: String? = nil, seqNum: Int64? = nil) throws -> String {
         try lock.withLock {
             let (_, committer) = try openParts()
             if let frames, frames.hasFailure { try frames.checkFailure() }
@@ -366,8 +375,12 @@ public final class RunWriter: @unchecked Sendable {
             }
             if let time, !time.isFinite { throw RunWriterError.nonFiniteTimestamp(field: "time", value: time) }
             let streamState = run!.streams[name]!
-            let uid = UID.make()
-            let seq = streamState.seqNum + 1
+            if let uid, !UID.isValid(uid) { throw RunWriterError.invalidUID(uid) }
+            if let seqNum, seqNum <= streamState.seqNum {
+                throw RunWriterError.seqNumNotIncreasing(stream: name, seqNum: seqNum, last: streamState.seqNum)
+            }
+            let uid = uid ?? UID.make()
+            let seq = seqNum ?? streamState.seqNum + 1
             try committer.enqueue(.event(
                 uid: uid, streamUID: streamState.uid, seqNum: seq, time: time ?? Date().timeIntervalSince1970,
                 data: eventText.object(data), timestamps: eventText.numbers(timestamps)))

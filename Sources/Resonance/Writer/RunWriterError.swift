@@ -41,6 +41,10 @@ public enum RunWriterError: Error, CustomStringConvertible, Sendable, Equatable 
     /// memory. Thrown once per failure, and by every call after three failures in a row,
     /// until ``RunWriter/flush()`` (the retry) succeeds.
     case commitFailed(reason: String, pendingEvents: Int)
+    /// `writeEvent(seqNum:)` gave a seq_num not above the stream's last one.
+    case seqNumNotIncreasing(stream: String, seqNum: Int64, last: Int64)
+    /// `resumeRun(uid:)` named a run that is not in the beamtime or is already closed.
+    case cannotResume(uid: String, reason: String)
 
     public var description: String {
         switch self {
@@ -70,6 +74,9 @@ public enum RunWriterError: Error, CustomStringConvertible, Sendable, Equatable 
             return "\(frames) of field \(field.debugDescription) could not be written and were not stored (\(reason)); earlier frames are stored, the next frame follows the last one stored"
         case .commitFailed(let reason, let pending):
             return "committing to the database failed (\(reason)); \(pending) pending rows are kept in memory: call flush() to retry"
+        case .seqNumNotIncreasing(let stream, let seqNum, let last):
+            return "seq_num \(seqNum) in stream \(stream.debugDescription) is not above its last seq_num \(last); seq_nums of a stream must increase"
+        case .cannotResume(let uid, let reason): return "run \(uid) cannot be resumed: \(reason)"
         }
     }
 

@@ -44,15 +44,7 @@ struct TableCommand: ParsableCommand {
         let (_, run) = try RunLookup.run(db: db, uid: uid)
         _ = try RunLookup.stream(stream, of: run)
         let table = try run.table(stream: stream)
-        let sink: FileHandle
-        if let output {
-            guard FileManager.default.createFile(atPath: output, contents: nil) else {
-                throw CommandError("\(output): cannot create the file (\(String(cString: strerror(errno))))")
-            }
-            sink = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        } else {
-            sink = FileHandle.standardOutput
-        }
+        let sink = try Output.sink(output)
         let bar = ProgressBar(total: table.count, label: "table", unit: "rows")
         try TableWriter.write(table, as: format, to: sink) { bar.update($0) }
         bar.finish()

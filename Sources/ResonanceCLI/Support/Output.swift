@@ -16,6 +16,15 @@ enum Output {
     /// Whether stderr is a terminal (progress bars only then).
     static var stderrIsTerminal: Bool { isatty(2) == 1 }
 
+    /// Where a command's result goes: the file `path` (created or emptied), or stdout.
+    static func sink(_ path: String?) throws -> FileHandle {
+        guard let path else { return FileHandle.standardOutput }
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw CommandError("\(path): cannot create the file (\(String(cString: strerror(errno))))")
+        }
+        return try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    }
+
     /// Prints `value` as JSON text (Python-compatible, NaN included).
     static func printJSON(_ value: JSONValue) {
         print(value.jsonText)
