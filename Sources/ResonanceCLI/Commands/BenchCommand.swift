@@ -51,9 +51,9 @@ struct BenchCommand: ParsableCommand {
     var soak: Int?
 
     func validate() throws {
-        let known: Set<String> = ["events", "frames", "reading"]
+        let known: Set<String> = ["events", "frames", "reading", "detector"]
         for p in phases.split(separator: ",") where !known.contains(String(p)) {
-            throw ValidationError("unknown phase \(p.debugDescription): choose from events, frames, reading")
+            throw ValidationError("unknown phase \(p.debugDescription): choose from events, frames, reading, detector")
         }
     }
 
@@ -87,6 +87,12 @@ struct BenchCommand: ParsableCommand {
         defer { if ownsRoot { removeItem(root) } }
 
         let selected = Set(phases.split(separator: ",").map(String.init))
+        if selected.contains("detector") {
+            // Not part of the default phases: the simulator, not the writer (the demo's frames).
+            let bench = DetectorBench(size: quick ? 512 : 2048, frames: quick ? 4 : 20, repetitions: plan.repetitions)
+            Output.print(bench.text(bench.run()))
+            if selected.count == 1 { return }
+        }
         var report = BenchReport(plan: plan, directory: root)
         let started = now()
         let progress = PhaseLog(enabled: !json)

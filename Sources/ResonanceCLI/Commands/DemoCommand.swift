@@ -77,11 +77,12 @@ struct DemoCommand: ParsableCommand {
         Interrupt.install()
         var events = 0
         var frameCount = 0
+        var drawing = 0.0
         var runs: [String] = []
         try writer.open { w in
             runs.append(try nexafs(w, pace: pace, events: &events))
             if frames > 0 {
-                runs.append(try rsoxs(w, codec: codec, pace: pace, events: &events, frames: &frameCount))
+                runs.append(try rsoxs(w, codec: codec, pace: pace, events: &events, frames: &frameCount, drawing: &drawing))
             }
         }
         let seconds = Date().timeIntervalSince(started)
@@ -93,6 +94,10 @@ struct DemoCommand: ParsableCommand {
         Output.print("  runs      \(runs.count)   (\(runs.joined(separator: ", ")))")
         Output.print("  events    \(events)")
         Output.print("  frames    \(frameCount) of \(size)x\(size) int32, codec \(codec.name)")
+        if frameCount > 0 {
+            // The simulated detector's share of the time, and everything else (the writer).
+            Output.print("  timing    \(Format.seconds(drawing)) drawing frames (simulated detector), \(Format.seconds(seconds - drawing)) writing")
+        }
         Output.print("  on disk   \(Format.bytes(bytes))")
         Output.print("Browse it:  resonance runs \(dbPath)")
     }
@@ -142,7 +147,8 @@ struct DemoCommand: ParsableCommand {
     }
 
     /// An RSoXS energy scan: a detector frame per point, the scattering ring moving with energy.
-    func rsoxs(_ w: RunWriter, codec: FrameCodec, pace: Pacer, events: inout Int, frames written: inout Int) throws -> String {
+    func rsoxs(_ w: RunWriter, codec: FrameCodec, pace: Pacer, events: inout Int, frames written: inout Int,
+               drawing: inout Double) throws -> String {
         let detector = SyntheticDetector(rows: size, columns: size)
         let run = try w.openRun("rsoxs_scan", metadata: [
             "edge": "C K", "detector": ["name": "ccd", "rows": .int(Int64(size)), "columns": .int(Int64(size)), "dtype": "int32"],
@@ -158,7 +164,9 @@ struct DemoCommand: ParsableCommand {
             let energy = frames == 1 ? 285.0 : 280.0 + 15.0 * Double(k) / Double(frames - 1)
             let event = try w.writeEvent(["energy": .double(energy), "exposure": 0.5])
             events += 1
+            let drawn = Date()
             let frame: Frame<Int32> = detector.frame(energy: energy, seed: UInt64(1000 + k))
+            drawing += Date().timeIntervalSince(drawn)
             try w.writeImage(eventUID: event, field: "ccd", frame: frame)
             written += 1
             progress.update(k + 1)
