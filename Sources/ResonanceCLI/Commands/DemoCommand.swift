@@ -42,6 +42,9 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Frame codec: \(FrameCodec.all.map(\.name).joined(separator: ", ")) (default \(FrameCodec.default.name)).")
     var codec: String = FrameCodec.default.name
 
+    @Option(help: "Frame layout: automatic (shards of many frames for frames up to 1 MiB, else a file per frame), chunk-per-frame, or sharded-<N>.")
+    var layout: String = "automatic"
+
     @Option(help: "Append to this existing beamtime file instead (migrated if it is schema version 1).")
     var db: String?
 
@@ -50,6 +53,9 @@ struct DemoCommand: ParsableCommand {
         guard frames >= 0 else { throw ValidationError("--frames must not be negative (got \(frames))") }
         guard size >= 8 && size <= 16384 else { throw ValidationError("--size must be between 8 and 16384 (got \(size))") }
         guard rate >= 0 && rate.isFinite else { throw ValidationError("--rate must be 0 or a positive number (got \(rate))") }
+        guard FrameLayout(name: layout) != nil else {
+            throw ValidationError("unknown layout \(layout.debugDescription); choose automatic, chunk-per-frame or sharded-<N> (N >= 1)")
+        }
         guard FrameCodec(name: codec) != nil else {
             throw ValidationError("unknown codec \(codec.debugDescription); choose one of: \(FrameCodec.all.map(\.name).joined(separator: ", "))")
         }
@@ -72,7 +78,7 @@ struct DemoCommand: ParsableCommand {
         let sample = SampleMetadata(
             name: "PS-b-PMMA", formula: "(C8H8)n-b-(C5H8O2)m", serial: "S-0042", tags: ["block copolymer", "thin film", "demo"],
             beamlinePos: "bar1/slot3", extra: ["thickness_nm": 42.0, "substrate": "Si3N4 membrane", "anneal_C": 180])
-        let writer = RunWriter(dbPath: dbPath, sample: sample, options: .init(frameCodec: codec))
+        let writer = RunWriter(dbPath: dbPath, sample: sample, options: .init(frameCodec: codec, frameLayout: FrameLayout(name: layout)!))
         let pace = Pacer(rate: rate)
         Interrupt.install()
         var events = 0
