@@ -61,17 +61,8 @@ extension ZarrArray {
     /// chunk before it grew the array).
     @discardableResult
     public func readInnerChunk(at indices: [Int], into buffer: UnsafeMutableRawBufferPointer) throws -> Bool {
-        guard let sharding else {
-            try checkChunkIndices(indices, inGrid: false)
-            try checkChunkBuffer(buffer.count)
-            guard let encoded = try store.get(chunkKey(at: indices)) else {
-                Hyperslab.fill(buffer, pattern: fillPattern)
-                return false
-            }
-            try decodeChunk(encoded, at: indices, into: buffer)
-            return true
-        }
         try checkChunkIndices(indices, inGrid: false)
+        guard let sharding else { return try loadAndDecodeChunk(at: indices, into: buffer) }
         guard buffer.count == sharding.inner.decodedByteCount else {
             throw ZarrError.bufferSizeMismatch(path: location, expected: sharding.inner.decodedByteCount, actual: buffer.count)
         }
