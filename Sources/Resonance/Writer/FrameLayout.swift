@@ -10,16 +10,18 @@ import Zarr
 ///   the start of the file, so a frame is appended and then indexed in place. Small frames
 ///   cost the file system a write instead of two folders, a file and their inodes.
 /// - ``automatic`` (the default): sharded for frames of at most ``shardedUpToBytes``
-///   (512x512 uint16 and smaller), a file per frame above.
+///   (256x256 uint16 and smaller; 512x512 uint16 is 512 KiB), a file per frame above.
 public enum FrameLayout: Sendable, Equatable, CustomStringConvertible {
     case chunkPerFrame
     case sharded(framesPerShard: Int)
     case automatic
 
-    /// Largest uncompressed frame that ``automatic`` shards. On a journaled ext4, 512x512
-    /// uint16 frames (512 KiB) went from 0.64x to the codec's speed in shards (docs/benchmarks.md);
-    /// at 2048x2048 (8 MiB) a file per frame already keeps up with the codec.
-    public static let shardedUpToBytes = 1 << 20
+    /// Largest uncompressed frame that ``automatic`` shards. `resonance bench` on a journaled
+    /// ext4 (docs/benchmarks.md, 2026-12-01, both layouts in the same run): 128x128 uint16
+    /// 4,193 frames/s sharded vs 2,018 a file per frame; 512x512 uint16 509-577 sharded vs
+    /// 608-678 (the shard's fdatasync before each index update holds the storing thread),
+    /// so 512x512 stays a file per frame for now.
+    public static let shardedUpToBytes = 256 << 10
 
     /// Uncompressed bytes ``automatic`` aims at per shard: a few dozen MiB, so a shard of
     /// small frames is one file per second or so at full speed, and its index stays small.

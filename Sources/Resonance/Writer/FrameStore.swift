@@ -10,7 +10,8 @@ import Zarr
 /// (``submit(run:field:rows:columns:dtype:byteCount:codec:eventUID:encode:)``); worker
 /// threads, one per core, compress frames side by side; the compressed frames are then
 /// stored strictly in the order they were submitted. At most a few frames wait in the
-/// pipeline (``maxQueuedFrames``, ``maxQueuedBytes``): a caller faster than the disk or
+/// pipeline (``maxQueuedFrames``, more of small ones up to ``smallFramesQueueBytes``,
+/// ``maxQueuedBytes``): a caller faster than the disk or
 /// the codec waits in `submit`, so memory stays flat however long the run.
 ///
 /// Order of a frame's writes, so a crash at any moment leaves no reference to a frame that
@@ -110,6 +111,10 @@ final class FrameStore: @unchecked Sendable {
     /// Longest wait between `zarr.json` rewrites while frames stream in: at 1,000 frames/s a
     /// rewrite per frame (a new file and a rename) costs more than storing the frame.
     static let metadataInterval = 0.05
+    /// The same while frames go to shards: each rewrite waits for an `fdatasync` of the
+    /// frames' bytes first (a journal commit on ext4), which at 0.05 s held the storing
+    /// thread longer than the frames took to compress.
+    static let shardedMetadataInterval = 0.25
 
     init(path: String, maxQueuedFrames: Int? = nil, maxQueuedBytes: Int = 256 << 20,
          enqueueRef: @escaping @Sendable (ImageRefRow) -> Void) throws {
@@ -172,7 +177,7 @@ final class FrameStore: @unchecked Sendable {
         defer { condition.unlock() }
         // Room in the pipeline (a frame larger than the byte budget goes alone).
         while failure == nil && queuedFrames > 0
-            && (queuedFrames >= maxQueuedFrames || queuedBytes + byteCount > maxQueuedBytes) {
+            && queueIsFull(adding: byteCount) {
             callerWait()
         }
         if failure != nil {
@@ -188,6 +193,18 @@ final class FrameStore: @unchecked Sendable {
         current.nextIndex += 1
         fields[key] = current
         condition.signal()
+    }
+
+    /// Small frames may queue beyond ``maxQueuedFrames`` while their bytes stay under this:
+    /// storing a shard pauses for its `fdatasync` (milliseconds, up to 20 times a second),
+    /// and at thousands of frames a second a few queued frames would not cover that pause.
+    static let smallFramesQueueBytes = 32 << 20
+
+    /// Whether a frame of `byteCount` bytes must wait for room (lock held).
+    private func queueIsFull(adding byteCount: Int) -> Bool {
+        if queuedBytes + byteCount > maxQueuedBytes { return true }
+        if queuedFrames < maxQueuedFrames { return false }
+        return queuedFrames >= 4096 || queuedBytes + byteCount > Self.smallFramesQueueBytes
     }
 
     // MARK: Waiting and failures
@@ -389,7 +406,8 @@ final class FrameStore: @unchecked Sendable {
         uncovered += newlyStored
         if uncovered.isEmpty { return outcome }
         let now = DispatchTime.now().uptimeNanoseconds
-        if moreComing && !dropAll && outcome.failure == nil && now - lastMetadataWrite < UInt64(Self.metadataInterval * 1e9) {
+        let interval = shards.isEmpty ? Self.metadataInterval : Self.shardedMetadataInterval
+        if moreComing && !dropAll && outcome.failure == nil && now - lastMetadataWrite < UInt64(interval * 1e9) {
             return outcome
         }
         lastMetadataWrite = now
