@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the C libraries (Debian) and the Python packages used by the interop tests.
+# Installs the C libraries (Debian) and the Python packages used by the interop tests and
+# by scripts/bench_peer.py (tensorstore, the peer benchmark).
 # Idempotent; fast when everything is already there.
 set -euo pipefail
 SUDO=""
@@ -14,4 +15,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 if ! python3 -c 'import zarr, numpy, pandas; assert zarr.__version__ == "3.1.5"' 2>/dev/null; then
     python3 -m pip install -q --disable-pip-version-check "zarr==3.1.5" numpy pandas
+fi
+if ! python3 -c 'import tensorstore' 2>/dev/null; then
+    python3 -m pip install -q --disable-pip-version-check tensorstore
 fi
