@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the C libraries (Debian) and the Python packages used by the interop tests.
+# Installs the C libraries (Debian) and the Python packages used by the interop tests and
+# by scripts/bench_peer.py (tensorstore, the peer benchmark).
 # Idempotent; fast when everything is already there.
 set -euo pipefail
 SUDO=""
@@ -19,4 +20,8 @@ fi
 if ! python3 -c 'import bluesky, ophyd, event_model, tifffile
 assert (bluesky.__version__, ophyd.__version__, event_model.__version__) == ("1.15.1", "1.11.2", "1.24.0")' 2>/dev/null; then
     python3 -m pip install -q --disable-pip-version-check "bluesky==1.15.1" "ophyd==1.11.2" "event-model==1.24.0" tifffile
+fi
+# The tensorstore peer of the frame benchmark (scripts/bench_peer.py).
+if ! python3 -c 'import tensorstore' 2>/dev/null; then
+    python3 -m pip install -q --disable-pip-version-check tensorstore
 fi

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Sets up (scripts/setup.sh) and runs every test: unit, interop with zarr-python and
-# Python's sqlite3, kill tests, and the command-line end-to-end tests.
+# Python's sqlite3, kill tests, and the command-line end-to-end tests; then the tensorstore
+# peer benchmark in quick mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 swift build --build-tests
 swift test --skip-build
+# The tensorstore peer benchmark, quick mode: proves the script and the writer's
+# --frames-file entry work (its figures mean little in a debug build).
+python3 scripts/bench_peer.py --quick --repetitions 1 --resonance .build/debug/resonance

@@ -61,9 +61,13 @@ struct CheckCommandTests {
         #expect(try resonance("check", db).status == 0)
     }
 
-    @Test func corruptedChunkIsReportedWithItsPath() throws {
-        #expect(try resonance("demo", "--out", dir.path, "--label", "bt", "--points", "5", "--frames", "2", "--size", "32").status == 0)
-        let chunks = (FileManager.default.enumerator(atPath: dir.file("bt.zarr"))?.allObjects as? [String] ?? []).filter { $0.hasSuffix("/c/1/0/0") }
+    /// A file per frame: frame 1's chunk cut in half. Sharded (the default for these small
+    /// frames): the one shard cut in half, frame 1's bytes lost.
+    @Test(arguments: ["chunk-per-frame", "automatic"])
+    func corruptedChunkIsReportedWithItsPath(layout: String) throws {
+        #expect(try resonance("demo", "--out", dir.path, "--label", "bt", "--points", "5", "--frames", "2", "--size", "32", "--layout", layout).status == 0)
+        let suffix = layout == "automatic" ? "/c/0/0/0" : "/c/1/0/0"
+        let chunks = (FileManager.default.enumerator(atPath: dir.file("bt.zarr"))?.allObjects as? [String] ?? []).filter { $0.hasSuffix(suffix) }
         let chunk = dir.file("bt.zarr/" + (try #require(chunks.first)))
         let bytes = try #require(FileManager.default.contents(atPath: chunk))
         try Data(bytes.prefix(bytes.count / 2)).write(to: URL(fileURLWithPath: chunk))

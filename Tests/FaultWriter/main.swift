@@ -35,8 +35,10 @@ if args[2] == "read" {
     readWhileWriting(db: args[1], seconds: args.count > 3 ? Double(args[3]) ?? 5 : 5)
 }
 let interval = args.count > 3 ? Double(args[3]) ?? 1.0 : 1.0
+// RESONANCE_FRAME_LAYOUT: chunk-per-frame, sharded-<N> or automatic (the default).
+let layout = ProcessInfo.processInfo.environment["RESONANCE_FRAME_LAYOUT"].flatMap { FrameLayout(name: $0) } ?? .automatic
 let writer = RunWriter(dbPath: args[1], sample: SampleMetadata(name: "fault-sample"),
-                       options: .init(commitInterval: interval))
+                       options: .init(commitInterval: interval, frameLayout: layout))
 do {
     try writer.open()
     switch args[2] {

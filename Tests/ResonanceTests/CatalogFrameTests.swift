@@ -99,8 +99,8 @@ struct CatalogFrameTests {
     }
 
     /// Writes a run with uint16 frames (frame 2 all zero) and float32 frames holding NaN.
-    func writeFrames(frames: Int = 6, rows: Int = 20, columns: Int = 30) throws -> String {
-        let writer = RunWriter(dbPath: db, sample: SampleMetadata(name: "PS"))
+    func writeFrames(frames: Int = 6, rows: Int = 20, columns: Int = 30, layout: FrameLayout = .automatic) throws -> String {
+        let writer = RunWriter(dbPath: db, sample: SampleMetadata(name: "PS"), options: .init(frameLayout: layout))
         return try writer.open { w in
             let uid = try w.openRun("rsoxs")
             try w.openStream("primary")
@@ -116,10 +116,17 @@ struct CatalogFrameTests {
         }
     }
 
-    @Test func readsFramesRunWriterWroteIncludingAnAbsentZeroChunkAndNaN() throws {
-        let uid = try writeFrames()
-        #expect(!FileManager.default.fileExists(atPath: dir.file("beamtime.zarr/runs/\(uid)/ccd/c/2/0/0")))
-        #expect(FileManager.default.fileExists(atPath: dir.file("beamtime.zarr/runs/\(uid)/ccd/c/3/0/0")))
+    @Test(arguments: [FrameLayout.chunkPerFrame, .sharded(framesPerShard: 4)])
+    func readsFramesRunWriterWroteIncludingAnAbsentZeroChunkAndNaN(layout: FrameLayout) throws {
+        let uid = try writeFrames(layout: layout)
+        if layout == .chunkPerFrame {
+            #expect(!FileManager.default.fileExists(atPath: dir.file("beamtime.zarr/runs/\(uid)/ccd/c/2/0/0")))
+            #expect(FileManager.default.fileExists(atPath: dir.file("beamtime.zarr/runs/\(uid)/ccd/c/3/0/0")))
+        } else {
+            // Frames 0...3 in shard 0, 4 and 5 in shard 1 (half full); frame 2 has no bytes.
+            #expect(FileManager.default.fileExists(atPath: dir.file("beamtime.zarr/runs/\(uid)/ccd/c/1/0/0")))
+            #expect(!FileManager.default.fileExists(atPath: dir.file("beamtime.zarr/runs/\(uid)/ccd/c/2/0/0")))
+        }
         let run = try Catalog(dbPath: db).run(uid)
         #expect(run.imageFields.map(\.name) == ["ccd", "diff"])
         let ccd = try run.images(field: "ccd")
@@ -140,8 +147,9 @@ struct CatalogFrameTests {
         }
     }
 
-    @Test func manyFramesDecodeInParallelIntoOneBufferAsOneByOne() throws {
-        let uid = try writeFrames(frames: 40, rows: 64, columns: 48)
+    @Test(arguments: [FrameLayout.chunkPerFrame, .sharded(framesPerShard: 16)])
+    func manyFramesDecodeInParallelIntoOneBufferAsOneByOne(layout: FrameLayout) throws {
+        let uid = try writeFrames(frames: 40, rows: 64, columns: 48, layout: layout)
         let ccd = try Catalog(dbPath: db).run(uid).images(field: "ccd")
         let together = try ccd.frames(5..<37, as: UInt16.self)
         var oneByOne: [UInt16] = []

@@ -24,7 +24,10 @@ struct FaultSuiteTests {
             let mode = modes[trial % modes.count]
             let interval = 0.25
             if mode == "migrate" { try makeVersion1Beamtime(db) }
-            let child = try ChildWriter([db, mode == "migrate" ? "mixed" : mode, "\(interval)"])
+            // Frames alternate between a file per frame and small shards (kills mid-shard and
+            // across shard boundaries), trial by trial.
+            let layout = (trial / modes.count) % 2 == 0 ? "sharded-8" : "chunk-per-frame"
+            let child = try ChildWriter([db, mode == "migrate" ? "mixed" : mode, "\(interval)"], layout: layout)
             // Kill anywhere from the very start (mid-open, mid-migration) to a couple of seconds in.
             let lifetime = rng.uniform() * (mode == "migrate" ? 0.4 : 2.0)
             let start = Date()
@@ -77,7 +80,7 @@ struct FaultSuiteTests {
                 do {
                     let array = try ZarrArray.open(in: store, at: group)
                     guard index < array.shape[0] else { result.framesBad += 1; continue }
-                    let pixels: [UInt16] = try array.readChunk(at: [index, 0, 0])
+                    let pixels: [UInt16] = try array.readInnerChunk(at: [index, 0, 0])
                     let expected = (0..<(rows * columns)).map { UInt16(($0 + seq * 31) % 65536) }
                     if pixels != expected { result.framesBad += 1 }
                 } catch {

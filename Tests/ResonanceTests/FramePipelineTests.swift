@@ -49,15 +49,17 @@ struct FramePipelineTests {
             let array = try ZarrArray.open(in: store, at: "runs/\(run)/\(field)")
             #expect(array.shape == [seqs.count, rows, columns])
             for (index, seq) in r where index % 17 == 0 {
-                let pixels: [UInt16] = try array.readChunk(at: [index, 0, 0])
+                let pixels: [UInt16] = try array.readInnerChunk(at: [index, 0, 0])
                 #expect(pixels == frame(seq, rows: rows, columns: columns).pixels)
             }
         }
     }
 
-    @Test func aFrameThatCannotBeStoredIsReportedOnceAndWritingGoesOn() throws {
+    /// Frame 8's file (a file per frame) or its shard (frames 8...11) cannot be created.
+    @Test(arguments: [FrameLayout.chunkPerFrame, .sharded(framesPerShard: 4)])
+    func aFrameThatCannotBeStoredIsReportedOnceAndWritingGoesOn(layout: FrameLayout) throws {
         let db = dir.file("broken.db")
-        let w = RunWriter(dbPath: db, sample: SampleMetadata(name: "PS"))
+        let w = RunWriter(dbPath: db, sample: SampleMetadata(name: "PS"), options: .init(frameLayout: layout))
         try w.open()
         let run = try w.openRun("broken")
         try w.openStream("primary")
@@ -72,7 +74,8 @@ struct FramePipelineTests {
         for _ in 0..<5 { try write() }
         try w.flush()
         // A file where frame 8's folder must go: storing frame 8 fails (even as root).
-        let blocker = dir.file("broken.zarr/runs/\(run)/ccd/c/8")
+        let folder = layout == .chunkPerFrame ? "c/8" : "c/2"
+        let blocker = dir.file("broken.zarr/runs/\(run)/ccd/" + folder)
         #expect(FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8)))
         var reported: RunWriterError?
         for _ in 0..<12 {
@@ -91,7 +94,7 @@ struct FramePipelineTests {
         #expect(field == "ccd")
         #expect(first == 8)
         #expect(count >= 1)
-        #expect(reason.contains("c/8"), "\(reason)")
+        #expect(reason.contains(folder), "\(reason)")
         // Reported once: the writer goes on, appending after the last stored frame.
         try FileManager.default.removeItem(atPath: blocker)
         for _ in 0..<6 { try write() }
@@ -106,7 +109,7 @@ struct FramePipelineTests {
         #expect(Array(r.map(\.1).prefix(8)) == Array(0..<8))
         #expect(r.map(\.1).suffix(6) == Array((seq - 6)..<seq))
         for (index, s) in r {
-            let pixels: [UInt16] = try array.readChunk(at: [index, 0, 0])
+            let pixels: [UInt16] = try array.readInnerChunk(at: [index, 0, 0])
             #expect(pixels == frame(s).pixels)
         }
         // Every frame accepted before the failure is either stored or counted in the error.

@@ -73,7 +73,7 @@ struct FrameWriterTests {
     }
 
     @Test func layoutFollowsTheSpec() throws {
-        let run = try RunWriter(dbPath: db, sample: SampleMetadata(name: "PS")).open { w in
+        let run = try RunWriter(dbPath: db, sample: SampleMetadata(name: "PS"), options: .init(frameLayout: .chunkPerFrame)).open { w in
             let run = try w.openRun("rsoxs")
             try w.openStream("primary")
             for k in 0..<3 {
@@ -94,6 +94,62 @@ struct FrameWriterTests {
         #expect(array["storage_transformers"] == [])
         #expect(array["data_type"] == "uint16")
         for k in 0..<3 { #expect(FileManager.default.fileExists(atPath: store + "/runs/\(run)/ccd/c/\(k)/0/0")) }
+    }
+
+    /// The sharded layout (docs/format.md): sharding_indexed with one inner chunk per frame,
+    /// the index first and without checksum; zarr-python reads every frame, the all-zero
+    /// one as zeros, also from the half-full last shard.
+    @Test func shardedLayoutIsWhatTheFormatSaysAndZarrPythonReadsIt() throws {
+        let run = try RunWriter(dbPath: db, sample: SampleMetadata(name: "PS"), options: .init(frameLayout: .sharded(framesPerShard: 4))).open { w in
+            let run = try w.openRun("rsoxs")
+            try w.openStream("primary")
+            for k in 0..<6 {
+                let e = try w.writeEvent(["k": .int(Int64(k))])
+                let value = UInt16(k == 1 ? 0 : k + 1)
+                try w.writeImage(eventUID: e, field: "ccd", frame: Frame<UInt16>(rows: 8, columns: 16, pixels: (0..<128).map { value == 0 ? 0 : value &* UInt16($0) }))
+            }
+            return run
+        }
+        let array = try JSONValue(parsing: String(contentsOfFile: store + "/runs/\(run)/ccd/zarr.json", encoding: .utf8))
+        #expect(array["shape"] == [6, 8, 16])
+        #expect(array["chunk_grid"]?["configuration"]?["chunk_shape"] == [4, 8, 16])
+        let sharding = array["codecs"]?.arrayValue?.first
+        #expect(sharding?["name"] == "sharding_indexed")
+        #expect(sharding?["configuration"]?["chunk_shape"] == [1, 8, 16])
+        #expect(sharding?["configuration"]?["index_location"] == "start")
+        #expect(sharding?["configuration"]?["index_codecs"] == [["name": "bytes", "configuration": ["endian": "little"]]])
+        #expect(sharding?["configuration"]?["codecs"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["bytes", "blosc"])
+        for k in 0..<2 { #expect(FileManager.default.fileExists(atPath: store + "/runs/\(run)/ccd/c/\(k)/0/0")) }
+        #expect(!FileManager.default.fileExists(atPath: store + "/runs/\(run)/ccd/c/2/0/0"))
+        let out = try runPython("""
+            import zarr, sys, numpy as np
+            a = zarr.open_array(sys.argv[1], path=sys.argv[2], mode='r')
+            assert a.shards == (4, 8, 16) and a.chunks == (1, 8, 16), (a.shards, a.chunks)
+            want = [np.zeros(128, np.uint16) if k == 1 else (np.arange(128) * (k + 1)).astype(np.uint16) for k in range(6)]
+            data = a[:]
+            for k in range(6):
+                assert np.array_equal(data[k].ravel(), want[k]), k
+                assert np.array_equal(a[k].ravel(), want[k]), k
+            print(a.shape)
+            """, [store, "runs/\(run)/ccd"])
+        #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == "(6, 8, 16)")
+        // The Catalog reads the same frames.
+        let frames = try Catalog(dbPath: db).run(run).images(field: "ccd")
+        for k in 0..<6 {
+            #expect(try frames.frame(k, as: UInt16.self).pixels == (0..<128).map { k == 1 ? 0 : UInt16(k + 1) &* UInt16($0) })
+        }
+    }
+
+    /// Which layout the default picks: shards for small frames, a file per frame for large.
+    @Test func automaticLayoutShardsSmallFramesOnly() {
+        #expect(FrameLayout.automatic(frameBytes: 256 * 256 * 2) == .sharded(framesPerShard: 512))
+        #expect(FrameLayout.automatic(frameBytes: 512 * 512 * 2) == .chunkPerFrame)
+        #expect(FrameLayout.automatic(frameBytes: 128 * 128 * 2) == .sharded(framesPerShard: 2048))
+        #expect(FrameLayout.automatic(frameBytes: 2048 * 2048 * 2) == .chunkPerFrame)
+        #expect(FrameLayout.automatic(frameBytes: 1024 * 1024 * 4) == .chunkPerFrame)
+        #expect(FrameLayout(name: "sharded-64") == .sharded(framesPerShard: 64))
+        #expect(FrameLayout(name: "chunk-per-frame") == .chunkPerFrame)
+        #expect(FrameLayout(name: "sharded-0") == nil)
     }
 
     @Test func badFramesAndNamesAreRefusedAndNothingIsWritten() throws {
@@ -143,7 +199,7 @@ struct FrameWriterTests {
     }
 
     @Test func allZeroFramesHaveNoChunkFileButReadAsZeros() throws {
-        let run = try RunWriter(dbPath: db, sample: SampleMetadata(name: "PS")).open { w in
+        let run = try RunWriter(dbPath: db, sample: SampleMetadata(name: "PS"), options: .init(frameLayout: .chunkPerFrame)).open { w in
             let run = try w.openRun("dark")
             try w.openStream("primary")
             let e = try w.writeEvent(["x": 1])

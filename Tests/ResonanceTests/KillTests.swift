@@ -11,9 +11,13 @@ final class ChildWriter {
     /// Lines the child reported, with the time each arrived.
     private(set) var lines: [(line: String, at: Date)] = []
 
-    init(_ arguments: [String]) throws {
+    /// `layout`: the writer's frame layout (`FrameLayout(name:)`), else its default.
+    init(_ arguments: [String], layout: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: builtExecutable("ResonanceFaultWriter"))
         process.arguments = arguments
+        if let layout {
+            process.environment = ProcessInfo.processInfo.environment.merging(["RESONANCE_FRAME_LAYOUT": layout]) { $1 }
+        }
         process.standardOutput = pipe
         process.standardError = FileHandle.standardError
         try process.run()
@@ -123,8 +127,10 @@ struct KillTests {
 
     @Test func sigkillMidFrameLeavesEveryReferencedFrameReadable() throws {
         let db = dir.file("frames.db")
-        for trial in 0..<3 {
-            let child = try ChildWriter([db, "frames", "0.3"])
+        // A file per frame, then shards of 8 frames (kills land mid-shard and past shard
+        // boundaries), then the default (256x256 frames: shards of 512).
+        for (trial, layout) in ["chunk-per-frame", "sharded-8", "automatic"].enumerated() {
+            let child = try ChildWriter([db, "frames", "0.3"], layout: layout)
             // Kill at a different moment each time, counted from the first frame the writer
             // reported (so a slow start on a loaded machine does not eat into it).
             let lifetime = 0.6 + 0.37 * Double(trial)
@@ -152,7 +158,7 @@ struct KillTests {
                 print(checked)
                 """
             let checked = Int(try runPython(script, [db]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
-            print("kill test (frames) trial \(trial): \(child.lines.count - 1) frames reported, \(checked) referenced frames checked")
+            print("kill test (frames) trial \(trial), \(layout): \(child.lines.count - 1) frames reported, \(checked) referenced frames checked")
             #expect(checked > 0)
         }
     }

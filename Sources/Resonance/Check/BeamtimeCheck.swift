@@ -185,14 +185,22 @@ public enum BeamtimeCheck {
             let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
             let done = Mutex(0)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(array.chunkByteCount, 1), alignment: 16)
+                let frameChunk = shape.count == 3 && array.innerChunkShape == [1, shape[1], shape[2]]
+                let buffer = UnsafeMutableRawBufferPointer.allocate(
+                    byteCount: max(frameChunk ? array.innerChunkByteCount : array.chunkByteCount, 1), alignment: 16)
                 defer { buffer.deallocate() }
                 for k in stride(from: worker, to: toRead.count, by: workers) {
                     let ref = toRead[k]
                     do {
-                        _ = try array.readChunk(at: [ref.index, 0, 0], into: buffer)
+                        if frameChunk {
+                            // A frame's own chunk, in its file or through its shard's index.
+                            try array.readInnerChunk(at: [ref.index, 0, 0], into: buffer)
+                        } else {
+                            _ = try array.readChunk(at: [ref.index / array.chunkShape[0], 0, 0], into: buffer)
+                        }
                     } catch {
-                        failures.withLock { $0.append(.init(kind: .frameUnreadable, path: storePath + "/" + array.chunkKey(at: [ref.index, 0, 0]), message: "\(error)")) }
+                        let key = frameChunk ? array.innerChunkLocation(at: [ref.index, 0, 0]).key : array.chunkKey(at: [ref.index / array.chunkShape[0], 0, 0])
+                        failures.withLock { $0.append(.init(kind: .frameUnreadable, path: storePath + "/" + key, message: "\(error)")) }
                     }
                     let n = done.withLock { $0 += 1; return $0 }
                     progress?(base + n, total)

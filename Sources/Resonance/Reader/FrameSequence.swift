@@ -203,18 +203,14 @@ public struct FrameSequence: Sendable {
     func readFrame(_ location: Location, into slice: UnsafeMutableRawBufferPointer) throws {
         let array = arrays[location.array]
         let k = location.index
-        if array.chunkShape == [1, rows, columns] {
-            if k < array.shape[0] {
-                try array.readChunk(at: [k, 0, 0], into: slice)
-            } else if let encoded = try array.loadEncodedChunk(at: [k, 0, 0]) {
-                // Beyond the shape zarr.json records: a writer stored the chunk (and its
-                // image_refs row) but died before it rewrote zarr.json.
-                try array.decodeChunk(encoded, at: [k, 0, 0], into: slice)
-            } else {
-                slice.initializeMemory(as: UInt8.self, repeating: 0)
-            }
+        if array.innerChunkShape == [1, rows, columns] {
+            // One chunk per frame, alone in its file or in a shard (then only the shard's
+            // index and the frame's bytes are read). Beyond the shape zarr.json records: a
+            // writer stored the chunk (and its image_refs row) but died before it rewrote
+            // zarr.json; a chunk that is not there reads as zeros.
+            try array.readInnerChunk(at: [k, 0, 0], into: slice)
         } else {
-            // Another writer's chunking (several frames per chunk, or sharding): read the box.
+            // Another writer's chunking (several frames per chunk): read the box.
             guard k < array.shape[0] else {
                 throw CatalogError.unreadableFrames(
                     field: field, reason: "frame \(k) lies beyond the shape \(array.shape) of \(array.path.key)")

@@ -10,7 +10,8 @@ import Zarr
 /// (``submit(run:field:rows:columns:dtype:byteCount:codec:eventUID:encode:)``); worker
 /// threads, one per core, compress frames side by side; the compressed frames are then
 /// stored strictly in the order they were submitted. At most a few frames wait in the
-/// pipeline (``maxQueuedFrames``, ``maxQueuedBytes``): a caller faster than the disk or
+/// pipeline (``maxQueuedFrames``, more of small ones up to ``smallFramesQueueBytes``,
+/// ``maxQueuedBytes``): a caller faster than the disk or
 /// the codec waits in `submit`, so memory stays flat however long the run.
 ///
 /// Order of a frame's writes, so a crash at any moment leaves no reference to a frame that
@@ -101,13 +102,19 @@ final class FrameStore: @unchecked Sendable {
     private var storedArrays: [String: ZarrArray] = [:]
     /// Frames stored whose `zarr.json` rewrite is due (no image_refs row yet).
     private var uncovered: [Job] = []
-    /// Chunk files written whose page-cache pages are still to be given back (oldest first).
-    private var cached: [String] = []
+    /// Open shards being filled, by array key and shard number (sharded layout).
+    private var shards: [String: [Int: ShardAppender]] = [:]
+    /// Frames written whose page-cache pages are still to be given back (oldest first).
+    private var cached: [CachedFrame] = []
     private var cachedHead = 0
     private var lastMetadataWrite: UInt64 = 0
     /// Longest wait between `zarr.json` rewrites while frames stream in: at 1,000 frames/s a
     /// rewrite per frame (a new file and a rename) costs more than storing the frame.
     static let metadataInterval = 0.05
+    /// The same while frames go to shards: each rewrite waits for an `fdatasync` of the
+    /// frames' bytes first (a journal commit on ext4), which at 0.05 s held the storing
+    /// thread longer than the frames took to compress.
+    static let shardedMetadataInterval = 0.25
 
     init(path: String, maxQueuedFrames: Int? = nil, maxQueuedBytes: Int = 256 << 20,
          enqueueRef: @escaping @Sendable (ImageRefRow) -> Void) throws {
@@ -128,7 +135,7 @@ final class FrameStore: @unchecked Sendable {
     /// the array for the first), gives it the next index and queues it; waits while the
     /// pipeline is full. `encode` compresses the frame's pixels with the array it is given.
     func submit(run: String, field: String, rows: Int, columns: Int, dtype: FrameDType, byteCount: Int,
-                codec: FrameCodec, eventUID: String,
+                codec: FrameCodec, layout: FrameLayout = .automatic, eventUID: String,
                 encode: @escaping @Sendable (ZarrArray) throws -> [UInt8]?) throws {
         try checkFailure()
         // A store deleted under the writer would otherwise be re-created piecemeal by the
@@ -145,15 +152,15 @@ final class FrameStore: @unchecked Sendable {
             if try store.get(key + "/zarr.json") != nil {
                 array = try ZarrArray.open(in: store, at: key)
             } else {
-                let metadata = try ZarrArrayMetadata(
-                    shape: [0, rows, columns], dataType: dtype.zarrDataType, chunkShape: [1, rows, columns],
-                    fillValue: .zero(for: dtype.zarrDataType), codecs: codec.zarrCodecs(for: dtype))
+                let metadata = try layout.metadata(rows: rows, columns: columns, dtype: dtype, codec: codec)
                 array = try ZarrArray.create(in: store, at: key, metadata: metadata)
             }
             current = Field(array: array, nextIndex: array.shape.first ?? 0)
         }
         let shape = current.array.shape
-        guard shape.count == 3, current.array.chunkShape == [1, shape[1], shape[2]] else {
+        // One chunk per frame, alone in its file or an inner chunk of shards of whole frames.
+        guard shape.count == 3, current.array.innerChunkShape == [1, shape[1], shape[2]],
+              current.array.chunkShape.dropFirst().elementsEqual(shape.dropFirst()) else {
             throw RunWriterError.invalidFrame(field: field, reason: "the array at \(key) is not a frame stack (shape \(shape))")
         }
         guard shape[1] == rows, shape[2] == columns else {
@@ -170,7 +177,7 @@ final class FrameStore: @unchecked Sendable {
         defer { condition.unlock() }
         // Room in the pipeline (a frame larger than the byte budget goes alone).
         while failure == nil && queuedFrames > 0
-            && (queuedFrames >= maxQueuedFrames || queuedBytes + byteCount > maxQueuedBytes) {
+            && queueIsFull(adding: byteCount) {
             callerWait()
         }
         if failure != nil {
@@ -186,6 +193,18 @@ final class FrameStore: @unchecked Sendable {
         current.nextIndex += 1
         fields[key] = current
         condition.signal()
+    }
+
+    /// Small frames may queue beyond ``maxQueuedFrames`` while their bytes stay under this:
+    /// storing a shard pauses for its `fdatasync` (milliseconds, up to 20 times a second),
+    /// and at thousands of frames a second a few queued frames would not cover that pause.
+    static let smallFramesQueueBytes = 32 << 20
+
+    /// Whether a frame of `byteCount` bytes must wait for room (lock held).
+    private func queueIsFull(adding byteCount: Int) -> Bool {
+        if queuedBytes + byteCount > maxQueuedBytes { return true }
+        if queuedFrames < maxQueuedFrames { return false }
+        return queuedFrames >= 4096 || queuedBytes + byteCount > Self.smallFramesQueueBytes
     }
 
     // MARK: Waiting and failures
@@ -248,6 +267,7 @@ final class FrameStore: @unchecked Sendable {
         fields = fields.filter { !$0.key.hasPrefix(prefix) }
         condition.lock()
         storedArrays = storedArrays.filter { !$0.key.hasPrefix(prefix) }
+        shards = shards.filter { !$0.key.hasPrefix(prefix) }  // closed once their cached pages are given back
         condition.unlock()
     }
 
@@ -368,11 +388,17 @@ final class FrameStore: @unchecked Sendable {
             do {
                 let bytes = try e.result.get()
                 let array = storedArrays[e.job.key] ?? e.job.array
-                // Beyond the shape zarr.json publishes until the resize below: no reader looks.
-                try array.storeEncodedChunk(at: [e.job.index, 0, 0], bytes, mode: .unpublished)
+                if array.shardingCodec != nil {
+                    // Appended to its shard; indexed (after an fdatasync) before the resize below.
+                    let (shard, slot) = try shardAppender(for: e.job, array: array)
+                    if let bytes { releaseCache(of: .shard(shard, try shard.append(slot, bytes))) }
+                } else {
+                    // Beyond the shape zarr.json publishes until the resize below: no reader looks.
+                    try array.storeEncodedChunk(at: [e.job.index, 0, 0], bytes, mode: .unpublished)
+                    if bytes != nil { releaseCache(of: .file(store.describe(array.chunkKey(at: [e.job.index, 0, 0])))) }
+                }
                 storedArrays[e.job.key] = array
                 newlyStored.append(e.job)
-                if bytes != nil { releaseCache(of: store.describe(array.chunkKey(at: [e.job.index, 0, 0]))) }
             } catch {
                 fail(e.job, error)
             }
@@ -380,7 +406,8 @@ final class FrameStore: @unchecked Sendable {
         uncovered += newlyStored
         if uncovered.isEmpty { return outcome }
         let now = DispatchTime.now().uptimeNanoseconds
-        if moreComing && !dropAll && outcome.failure == nil && now - lastMetadataWrite < UInt64(Self.metadataInterval * 1e9) {
+        let interval = shards.isEmpty ? Self.metadataInterval : Self.shardedMetadataInterval
+        if moreComing && !dropAll && outcome.failure == nil && now - lastMetadataWrite < UInt64(interval * 1e9) {
             return outcome
         }
         lastMetadataWrite = now
@@ -395,6 +422,7 @@ final class FrameStore: @unchecked Sendable {
             guard var array = storedArrays[key] else { continue }
             let last = stored.last { $0.key == key }!.index
             do {
+                try publishShards(of: key, through: last)
                 try array.resize(to: [last + 1, array.shape[1], array.shape[2]])
                 storedArrays[key] = array
                 covered.insert(key)
@@ -414,6 +442,37 @@ final class FrameStore: @unchecked Sendable {
         return outcome
     }
 
+    /// The shard that frame `job` goes to, opened on its first frame (and a crashed writer's
+    /// index entries beyond the frames the array shows cleared), with the frame's slot in it.
+    private func shardAppender(for job: Job, array: ZarrArray) throws -> (ShardAppender, Int) {
+        let perShard = array.chunkShape[0]
+        let (number, slot) = job.index.quotientAndRemainder(dividingBy: perShard)
+        if let open = shards[job.key]?[number] { return (open, slot) }
+        let shard = try ShardAppender(array: array, shard: [number, 0, 0])
+        try shard.discard(from: max(0, array.shape[0] - number * perShard))
+        shards[job.key, default: [:]][number] = shard
+        return (shard, slot)
+    }
+
+    /// Makes the frames appended to `key`'s shards durable (`fdatasync`), then writes their
+    /// index entries: no entry ever points at bytes a power cut could lose. Shards filled up
+    /// to frame `last` are then let go (their files close once their cached pages are given back).
+    private func publishShards(of key: String, through last: Int) throws {
+        guard let open = shards[key] else { return }
+        for (number, shard) in open.sorted(by: { $0.key < $1.key }) {
+            try shard.syncData()
+            try shard.publish()
+            if (number + 1) * shard.innerCount <= last + 1 { shards[key]![number] = nil }
+        }
+    }
+
+    /// A frame whose page cache is given back ``cachedFrames`` frames later: a chunk file,
+    /// or a byte range of a shard.
+    private enum CachedFrame {
+        case file(String)
+        case shard(ShardAppender, Range<Int>)
+    }
+
     /// Frames a chunk file's pages stay cached after it is written: by then its writeback,
     /// started when it was written, is long done.
     static let cachedFrames = 32
@@ -427,8 +486,8 @@ final class FrameStore: @unchecked Sendable {
     /// not touched (the page-cache copy was 14% of a profile of the writer, beside 19% for
     /// zstd). `resonance bench`, 2048x2048: 210-227 frames/s with this, 153-167 without.
     /// A reader asking for these frames later reads them from disk.
-    private func releaseCache(of path: String) {
-        cached.append(path)
+    private func releaseCache(of frame: CachedFrame) {
+        cached.append(frame)
         guard cached.count - cachedHead > Self.cachedFrames else { return }
         let old = cached[cachedHead]
         cachedHead += 1
@@ -436,10 +495,15 @@ final class FrameStore: @unchecked Sendable {
             cached.removeFirst(cachedHead)
             cachedHead = 0
         }
-        let fd = open(old, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED))
-        close(fd)
+        switch old {
+        case .shard(let shard, let range):
+            shard.releaseCache(range)
+        case .file(let path):
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return }
+            _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED))
+            close(fd)
+        }
     }
 
     // MARK: Durability

@@ -5,7 +5,8 @@ extension RunWriter {
     /// Appends a detector frame to field `field` of the open run, for the event `eventUID`.
     ///
     /// The frame becomes frame k of the array `runs/<run uid>/<field>` in the Zarr store
-    /// (one chunk per frame) and an `image_refs` row records where it is.
+    /// (one chunk per frame, alone in its file or in a shard of many as
+    /// ``Options/frameLayout`` says) and an `image_refs` row records where it is.
     ///
     /// ```swift
     /// let event = try writer.writeEvent(["energy": 285.0])
@@ -25,7 +26,7 @@ extension RunWriter {
         let pixels = frame.pixels
         try submitImage(eventUID: eventUID, field: field, shape: [frame.rows, frame.columns], dtype: Element.frameDType,
                         byteCount: pixels.count * MemoryLayout<Element>.stride) { array in
-            try pixels.withUnsafeBytes { try array.encodeChunk($0) }
+            try pixels.withUnsafeBytes { try array.encodeInnerChunk($0) }
         }
     }
 
@@ -65,11 +66,11 @@ extension RunWriter {
             var encoder = encode
             if let raw {
                 let copied = [UInt8](raw)
-                encoder = { array in try copied.withUnsafeBytes { try array.encodeChunk($0) } }
+                encoder = { array in try copied.withUnsafeBytes { try array.encodeInnerChunk($0) } }
             }
             try frames.submit(
                 run: run.uid, field: field, rows: rows, columns: columns, dtype: dtype, byteCount: byteCount,
-                codec: options.frameCodec, eventUID: eventUID, encode: encoder!)
+                codec: options.frameCodec, layout: options.frameLayout, eventUID: eventUID, encode: encoder!)
         }
     }
 }

@@ -46,15 +46,19 @@ public final class RunWriter: @unchecked Sendable {
         public var commitDurability: CommitDurability = .powerCut
         /// How detector frames are compressed.
         public var frameCodec: FrameCodec = .default
+        /// How frames are laid out in the Zarr store: a file per frame, or shards of many.
+        public var frameLayout: FrameLayout = .automatic
         /// A master index in which each run is indexed when it closes; nil for none.
         public var index: IndexRegistration?
 
         public init(commitInterval: TimeInterval = 1.0, commitDurability: CommitDurability = .powerCut,
-                    frameCodec: FrameCodec = .default, index: IndexRegistration? = nil) {
+                    frameCodec: FrameCodec = .default, index: IndexRegistration? = nil,
+                    frameLayout: FrameLayout = .automatic) {
             self.commitInterval = commitInterval
             self.commitDurability = commitDurability
             self.frameCodec = frameCodec
             self.index = index
+            self.frameLayout = frameLayout
         }
     }
 

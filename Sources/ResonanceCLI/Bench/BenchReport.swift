@@ -224,6 +224,14 @@ struct BenchReport {
                 ])
             }
             out.append(t.render())
+            let layout = FrameLayout.automatic(frameBytes: set.frameBytes)
+            for c in set.codecs {
+                for (other, writer) in c.otherLayouts {
+                    out.append("  \(c.codec.name), writer with layout \(other) (default here: \(layout)): \(grouped(writer.rate(set.count), decimals: 1)) fps"
+                        + " = \(ratioText(writer.rate(set.count) / c.codecOnly.rate(set.count))) x codec-only"
+                        + " (default layout \(ratioText(c.writer.rate(set.count) / c.codecOnly.rate(set.count))) x)")
+                }
+            }
         }
         if frames.count > 0 {
             out.append("(writer: writeEvent + writeImage per frame, then closeRun, which commits the image_refs after syncing the files;")

@@ -33,6 +33,8 @@ struct CodecResult {
     var writer = Timing()
     var codecOnly = Timing()
     var diskOnly = Timing()
+    /// The writer with other frame layouts than the default, in the same repetitions.
+    var otherLayouts: [(layout: FrameLayout, writer: Timing)] = []
     /// RSS growth from a quarter of the frames written to the last, per repetition (flat memory).
     var rssDrift: [Int] = []
 
@@ -55,6 +57,8 @@ struct CodecResult {
 struct FramesBench {
     let repetitions: Int
     let dir: String
+    /// Layouts the writer also runs with, beside the default (automatic) one.
+    var otherLayouts: [FrameLayout] = []
 
     /// Runs every codec on `set`; keeps the default codec's last beamtime for reading
     /// and returns its path. Each repetition runs codec-only, disk-only and the writer in
@@ -63,6 +67,7 @@ struct FramesBench {
         var results: [CodecResult] = []
         var kept: String?
         let once = FramesBench(repetitions: 1, dir: dir)
+        let resolved = FrameLayout.automatic(frameBytes: set.frameBytes)
         for codec in codecs {
             var result: CodecResult?
             for rep in 0..<repetitions {
@@ -75,6 +80,11 @@ struct FramesBench {
                 result!.writer.append(timing)
                 result!.rssDrift += drift
                 if keep { kept = path }
+                for (n, layout) in otherLayouts.enumerated() where layout.resolved(frameBytes: set.frameBytes) != resolved {
+                    let (other, _, _) = try once.writer(set, codec: codec, layout: layout, keepLast: false)
+                    if result!.otherLayouts.count <= n { result!.otherLayouts.append((layout, Timing())) }
+                    result!.otherLayouts[n].writer.append(other)
+                }
             }
             if let result { results.append(result) }
         }
@@ -177,14 +187,14 @@ struct FramesBench {
 
     /// The writer: per frame one writeEvent and one writeImage, then closeRun, which commits
     /// every image_refs row (and syncs the frame files to disk first).
-    func writer(_ set: FrameSet, codec: FrameCodec, keepLast: Bool) throws -> (Timing, [Int], String) {
+    func writer(_ set: FrameSet, codec: FrameCodec, layout: FrameLayout = .automatic, keepLast: Bool) throws -> (Timing, [Int], String) {
         var timing = Timing()
         var drift: [Int] = []
         var path = ""
         for rep in 0..<repetitions {
-            path = freshPath(dir, "frames-\(set.size)-\(codec.name)", ext: ".db")
+            path = freshPath(dir, "frames-\(set.size)-\(codec.name)-\(layout)", ext: ".db")
             syncFileSystem(dir)
-            let writer = RunWriter(dbPath: path, sample: SampleMetadata(name: "bench"), options: .init(frameCodec: codec))
+            let writer = RunWriter(dbPath: path, sample: SampleMetadata(name: "bench"), options: .init(frameCodec: codec, frameLayout: layout))
             try writer.open()
             try writer.openRun("bench_frames", metadata: ["purpose": "resonance bench", "codec": .string(codec.name)])
             try writer.openStream("primary", dataKeys: [

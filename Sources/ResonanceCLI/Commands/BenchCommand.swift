@@ -46,22 +46,37 @@ struct BenchCommand: ParsableCommand {
     @Option(help: .hidden)
     var sizes: String?
 
+    /// Raw uint16 frames (C order, `--frame-size` square) for scripts/bench_peer.py: the
+    /// writer writes them once (default codec and layout) and prints its time as JSON.
+    @Option(help: .hidden)
+    var framesFile: String?
+    @Option(help: .hidden)
+    var frameSize: Int = 512
+
+    /// Layouts the frames writer also runs with, beside the default (e.g. chunk-per-frame).
+    @Option(help: .hidden)
+    var alsoLayouts: String?
+
     /// Frames to write in a memory soak (cycling the generated frames), RSS printed along.
     @Option(help: .hidden)
     var soak: Int?
 
     func validate() throws {
-        let known: Set<String> = ["events", "frames", "reading"]
+        let known: Set<String> = ["events", "frames", "reading", "detector"]
         for p in phases.split(separator: ",") where !known.contains(String(p)) {
-            throw ValidationError("unknown phase \(p.debugDescription): choose from events, frames, reading")
+            throw ValidationError("unknown phase \(p.debugDescription): choose from events, frames, reading, detector")
         }
     }
 
     func run() throws {
         var plan = quick ? BenchPlan.quick : BenchPlan.full
         if let sizes {
-            let wanted = Set(sizes.split(separator: ",").compactMap { Int($0) })
-            plan.frameSets = plan.frameSets.filter { wanted.contains($0.size) }
+            // Sizes beyond the plan's: as many frames as 512x512 has, times the pixel ratio, up to 20,000.
+            let wanted = sizes.split(separator: ",").compactMap { Int($0) }
+            let base = plan.frameSets.last!
+            plan.frameSets = wanted.map { size in
+                plan.frameSets.first { $0.size == size } ?? (size, min(20_000, base.count * base.size * base.size / (size * size)))
+            }
         }
         if let codecs {
             plan.codecs = try codecs.split(separator: ",").map {
@@ -86,7 +101,17 @@ struct BenchCommand: ParsableCommand {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { if ownsRoot { removeItem(root) } }
 
+        if let framesFile {
+            try writePeerFrames(framesFile, root: root)
+            return
+        }
         let selected = Set(phases.split(separator: ",").map(String.init))
+        if selected.contains("detector") {
+            // Not part of the default phases: the simulator, not the writer (the demo's frames).
+            let bench = DetectorBench(size: quick ? 512 : 2048, frames: quick ? 4 : 20, repetitions: plan.repetitions)
+            Output.print(bench.text(bench.run()))
+            if selected.count == 1 { return }
+        }
         var report = BenchReport(plan: plan, directory: root)
         let started = now()
         let progress = PhaseLog(enabled: !json)
@@ -119,7 +144,11 @@ struct BenchCommand: ParsableCommand {
 
         var framesDB: String?
         if selected.contains("frames") {
-            let bench = FramesBench(repetitions: plan.repetitions, dir: root)
+            var bench = FramesBench(repetitions: plan.repetitions, dir: root)
+            bench.otherLayouts = try (alsoLayouts ?? "").split(separator: ",").map {
+                guard let layout = FrameLayout(name: String($0)) else { throw ValidationError("unknown layout \($0)") }
+                return layout
+            }
             for (index, spec) in plan.frameSets.enumerated() {
                 progress.say("frames: generating \(spec.count) frames of \(spec.size)x\(spec.size)")
                 let set = FrameSet.generate(size: spec.size, count: spec.count)
@@ -157,5 +186,28 @@ struct PhaseLog {
     func say(_ text: String) {
         guard enabled else { return }
         Output.message(String(format: "[%6.1f s] ", now() - start) + text)
+    }
+}
+
+extension BenchCommand {
+    /// The writer on frames another program made (scripts/bench_peer.py): one timed write of
+    /// every frame (writeEvent + writeImage each, then closeRun), printed as JSON.
+    func writePeerFrames(_ path: String, root: String) throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let frameBytes = frameSize * frameSize * 2
+        guard frameBytes > 0, data.count % frameBytes == 0 else {
+            throw ValidationError("\(path): \(data.count) bytes are not whole \(frameSize)x\(frameSize) uint16 frames")
+        }
+        let count = data.count / frameBytes
+        let frames = (0..<count).map { k in
+            Frame<UInt16>(rows: frameSize, columns: frameSize, pixels: data.withUnsafeBytes { raw in
+                Array(UnsafeRawBufferPointer(rebasing: raw[(k * frameBytes)..<((k + 1) * frameBytes)]).bindMemory(to: UInt16.self))
+            })
+        }
+        let set = FrameSet(size: frameSize, frames: frames, energies: (0..<count).map { 280 + Double($0) * 0.01 })
+        let (timing, _, _) = try FramesBench(repetitions: 1, dir: root).writer(set, codec: .default, keepLast: false)
+        Output.printJSON(["frames": .int(Int64(count)), "seconds": .double(timing.medianSeconds),
+                          "cpu_s": .double(median(timing.cpuSeconds)), "fps": .double(timing.rate(count)),
+                          "layout": .string(FrameLayout.automatic(frameBytes: frameBytes).description)])
     }
 }

@@ -42,6 +42,9 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Frame codec: \(FrameCodec.all.map(\.name).joined(separator: ", ")) (default \(FrameCodec.default.name)).")
     var codec: String = FrameCodec.default.name
 
+    @Option(help: "Frame layout: automatic (shards of many frames for frames up to 256 KiB, else a file per frame), chunk-per-frame, or sharded-<N>.")
+    var layout: String = "automatic"
+
     @Option(help: "Append to this existing beamtime file instead (migrated if it is schema version 1).")
     var db: String?
 
@@ -50,6 +53,9 @@ struct DemoCommand: ParsableCommand {
         guard frames >= 0 else { throw ValidationError("--frames must not be negative (got \(frames))") }
         guard size >= 8 && size <= 16384 else { throw ValidationError("--size must be between 8 and 16384 (got \(size))") }
         guard rate >= 0 && rate.isFinite else { throw ValidationError("--rate must be 0 or a positive number (got \(rate))") }
+        guard FrameLayout(name: layout) != nil else {
+            throw ValidationError("unknown layout \(layout.debugDescription); choose automatic, chunk-per-frame or sharded-<N> (N >= 1)")
+        }
         guard FrameCodec(name: codec) != nil else {
             throw ValidationError("unknown codec \(codec.debugDescription); choose one of: \(FrameCodec.all.map(\.name).joined(separator: ", "))")
         }
@@ -72,16 +78,17 @@ struct DemoCommand: ParsableCommand {
         let sample = SampleMetadata(
             name: "PS-b-PMMA", formula: "(C8H8)n-b-(C5H8O2)m", serial: "S-0042", tags: ["block copolymer", "thin film", "demo"],
             beamlinePos: "bar1/slot3", extra: ["thickness_nm": 42.0, "substrate": "Si3N4 membrane", "anneal_C": 180])
-        let writer = RunWriter(dbPath: dbPath, sample: sample, options: .init(frameCodec: codec))
+        let writer = RunWriter(dbPath: dbPath, sample: sample, options: .init(frameCodec: codec, frameLayout: FrameLayout(name: layout)!))
         let pace = Pacer(rate: rate)
         Interrupt.install()
         var events = 0
         var frameCount = 0
+        var drawing = 0.0
         var runs: [String] = []
         try writer.open { w in
             runs.append(try nexafs(w, pace: pace, events: &events))
             if frames > 0 {
-                runs.append(try rsoxs(w, codec: codec, pace: pace, events: &events, frames: &frameCount))
+                runs.append(try rsoxs(w, codec: codec, pace: pace, events: &events, frames: &frameCount, drawing: &drawing))
             }
         }
         let seconds = Date().timeIntervalSince(started)
@@ -93,6 +100,10 @@ struct DemoCommand: ParsableCommand {
         Output.print("  runs      \(runs.count)   (\(runs.joined(separator: ", ")))")
         Output.print("  events    \(events)")
         Output.print("  frames    \(frameCount) of \(size)x\(size) int32, codec \(codec.name)")
+        if frameCount > 0 {
+            // The simulated detector's share of the time, and everything else (the writer).
+            Output.print("  timing    \(Format.seconds(drawing)) drawing frames (simulated detector), \(Format.seconds(seconds - drawing)) writing")
+        }
         Output.print("  on disk   \(Format.bytes(bytes))")
         Output.print("Browse it:  resonance runs \(dbPath)")
     }
@@ -142,7 +153,8 @@ struct DemoCommand: ParsableCommand {
     }
 
     /// An RSoXS energy scan: a detector frame per point, the scattering ring moving with energy.
-    func rsoxs(_ w: RunWriter, codec: FrameCodec, pace: Pacer, events: inout Int, frames written: inout Int) throws -> String {
+    func rsoxs(_ w: RunWriter, codec: FrameCodec, pace: Pacer, events: inout Int, frames written: inout Int,
+               drawing: inout Double) throws -> String {
         let detector = SyntheticDetector(rows: size, columns: size)
         let run = try w.openRun("rsoxs_scan", metadata: [
             "edge": "C K", "detector": ["name": .string(Run.defaultImageField), "rows": .int(Int64(size)), "columns": .int(Int64(size)), "dtype": "int32"],
@@ -159,7 +171,9 @@ struct DemoCommand: ParsableCommand {
             let energy = frames == 1 ? 285.0 : 280.0 + 15.0 * Double(k) / Double(frames - 1)
             let event = try w.writeEvent(["energy": .double(energy), "exposure": 0.5])
             events += 1
+            let drawn = Date()
             let frame: Frame<Int32> = detector.frame(energy: energy, seed: UInt64(1000 + k))
+            drawing += Date().timeIntervalSince(drawn)
             try w.writeImage(eventUID: event, field: Run.defaultImageField, frame: frame)
             written += 1
             progress.update(k + 1)

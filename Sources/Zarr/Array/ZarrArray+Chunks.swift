@@ -120,6 +120,12 @@ extension ZarrArray {
     @discardableResult
     public func readChunk(at indices: [Int], into buffer: UnsafeMutableRawBufferPointer) throws -> Bool {
         try checkChunkIndices(indices, inGrid: true)
+        return try loadAndDecodeChunk(at: indices, into: buffer)
+    }
+
+    /// Reads and decodes the chunk at `indices` (already checked) into `buffer`, or fills
+    /// it with the fill value when the chunk is missing; returns whether it was stored.
+    func loadAndDecodeChunk(at indices: [Int], into buffer: UnsafeMutableRawBufferPointer) throws -> Bool {
         try checkChunkBuffer(buffer.count)
         guard let encoded = try store.get(chunkKey(at: indices)) else {
             Hyperslab.fill(buffer, pattern: fillPattern)

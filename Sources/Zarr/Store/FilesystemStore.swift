@@ -74,7 +74,7 @@ public struct FilesystemStore: ZarrStore {
         return root + "/" + key
     }
 
-    private static func failure(_ path: String, _ operation: String, _ code: Int32 = errno) -> ZarrError {
+    static func failure(_ path: String, _ operation: String, _ code: Int32 = errno) -> ZarrError {
         .io(path: path, operation: operation, reason: String(cString: strerror(code)))
     }
 
@@ -82,6 +82,22 @@ public struct FilesystemStore: ZarrStore {
 
     /// The contents of the file for `key`; nil when there is no such file.
     public func get(_ key: String) throws -> [UInt8]? {
+        try read(key) { size in 0..<size }
+    }
+
+    /// Bytes `range` of the file for `key` (fewer when the file ends inside it); nil when
+    /// there is no such file. One `pread`, not the whole file.
+    public func get(_ key: String, range: Range<Int>) throws -> [UInt8]? {
+        try read(key) { size in min(range.lowerBound, size)..<min(range.upperBound, size) }
+    }
+
+    /// The last `suffix` bytes of the file for `key`; nil when there is no such file.
+    public func get(_ key: String, suffix: Int) throws -> [UInt8]? {
+        try read(key) { size in max(0, size - suffix)..<size }
+    }
+
+    /// Opens the file for `key` and reads the byte range `part` picks from its size.
+    private func read(_ key: String, part: (Int) -> Range<Int>) throws -> [UInt8]? {
         let path = try filePath(key)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
@@ -92,11 +108,11 @@ public struct FilesystemStore: ZarrStore {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw Self.failure(path, "stat") }
         if (info.st_mode & S_IFMT) == S_IFDIR { return nil }
-        let size = Int(info.st_size)
-        return try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+        let range = part(Int(info.st_size))
+        return try [UInt8](unsafeUninitializedCapacity: range.count) { buffer, initialized in
             var done = 0
-            while done < size {
-                let n = read(fd, buffer.baseAddress! + done, size - done)
+            while done < range.count {
+                let n = pread(fd, buffer.baseAddress! + done, range.count - done, off_t(range.lowerBound + done))
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw Self.failure(path, "read")

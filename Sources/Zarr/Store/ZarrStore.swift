@@ -4,6 +4,11 @@
 public protocol ZarrStore: Sendable {
     /// The value of `key`, or nil when it does not exist.
     func get(_ key: String) throws -> [UInt8]?
+    /// The bytes of `key` in `range` (fewer when the value ends inside it), or nil when
+    /// `key` does not exist: a shard's index or one inner chunk without the whole shard.
+    func get(_ key: String, range: Range<Int>) throws -> [UInt8]?
+    /// The last `suffix` bytes of `key` (all of it when shorter), or nil when it does not exist.
+    func get(_ key: String, suffix: Int) throws -> [UInt8]?
     /// Stores `bytes` under `key` so that readers see the old value or the new, never a mix.
     func set(_ key: String, _ bytes: [UInt8]) throws
     /// Stores `bytes` under `key` as `mode` says; ``StoreWriteMode/atomic`` is ``set(_:_:)``.
@@ -32,6 +37,18 @@ public enum StoreWriteMode: Sendable, Hashable {
 }
 
 extension ZarrStore {
+    /// Stores without ranged reads read the whole value and slice it.
+    public func get(_ key: String, range: Range<Int>) throws -> [UInt8]? {
+        guard let all = try get(key) else { return nil }
+        return Array(all[min(range.lowerBound, all.count)..<min(range.upperBound, all.count)])
+    }
+
+    /// Stores without ranged reads read the whole value and slice it.
+    public func get(_ key: String, suffix: Int) throws -> [UInt8]? {
+        guard let all = try get(key) else { return nil }
+        return Array(all.suffix(suffix))
+    }
+
     /// Stores that have no cheaper way for ``StoreWriteMode/unpublished`` write atomically.
     public func set(_ key: String, _ bytes: [UInt8], mode: StoreWriteMode) throws {
         try set(key, bytes)

@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Zarr
+
+/// In-place shard filling: append, sync, publish; what readers see at each step; a crash's
+/// leftovers; zarr-python reads the result.
+@Suite struct ShardAppenderTests {
+    func frames(in store: FilesystemStore, perShard: Int = 4, indexCodecs: [ZarrCodec] = [.bytes(BytesCodec(endian: .little))],
+                location: ShardingCodec.IndexLocation = .start) throws -> ZarrArray {
+        let sharding = ShardingCodec(chunkShape: [1, 3, 5], codecs: ZarrCodec.defaults(for: .uint16),
+                                     indexCodecs: indexCodecs, indexLocation: location)
+        let metadata = try ZarrArrayMetadata(shape: [0, 3, 5], dataType: .uint16, chunkShape: [perShard, 3, 5],
+                                             codecs: [.shardingIndexed(sharding)])
+        return try ZarrArray.create(in: store, at: "frames", metadata: metadata)
+    }
+
+    func frame(_ k: Int) -> [UInt16] { (0..<15).map { UInt16(k * 100 + $0 + 1) } }
+
+    @Test func entriesAppearOnlyWhenPublishedAndZarrPythonReadsTheShards() throws {
+        try withTemporaryStore { store, url in
+            var array = try frames(in: store)
+            let first = try ShardAppender(array: array, shard: [0, 0, 0])
+            #expect(first.end == 4 * 16)
+            for k in 0..<3 {
+                try first.append(k, try frame(k).withUnsafeBytes { try array.encodeInnerChunk($0) }!)
+            }
+            // Appended, not published: the index still says missing.
+            var buffer = [UInt16](repeating: 9, count: 15)
+            #expect(try buffer.withUnsafeMutableBytes { try array.readInnerChunk(at: [1, 0, 0], into: $0) } == false)
+            #expect(buffer == [UInt16](repeating: 0, count: 15))
+            try first.syncData()
+            try first.publish()
+            for k in 0..<3 { #expect(try array.readInnerChunk(at: [k, 0, 0], as: UInt16.self) == frame(k)) }
+            // Frame 3 is all zeros: no bytes, its entry stays empty. Frames 4, 5 go to shard 1.
+            let second = try ShardAppender(array: array, shard: [1, 0, 0])
+            for k in 4..<6 { try second.append(k - 4, try frame(k).withUnsafeBytes { try array.encodeInnerChunk($0) }!) }
+            try second.syncData()
+            try second.publish()
+            try array.resize(to: [6, 3, 5])
+            #expect(array.innerChunkShape == [1, 3, 5])
+            #expect(array.innerChunkLocation(at: [5, 0, 0]) == ("frames/c/1/0/0", 1))
+            let out = try runPython("""
+                import sys, zarr, numpy as np
+                a = zarr.open_array(sys.argv[1], path="frames", mode="r")
+                want = [np.zeros(15) if k == 3 else np.arange(15) + k * 100 + 1 for k in range(6)]
+                assert all(np.array_equal(a[k].ravel(), want[k]) for k in range(6))
+                assert np.array_equal(a[:].reshape(6, 15), np.array(want))
+                print("ok")
+                """, [url.path])
+            #expect(out.contains("ok"))
+        }
+    }
+
+    @Test func aCrashedWritersLeftoversAreSkippedAndItsEntriesCleared() throws {
+        try withTemporaryStore { store, url in
+            var array = try frames(in: store)
+            // Writer 1: frames 0 and 1 published and shown, frame 2 published but never shown,
+            // then garbage appended (cut short by the crash).
+            let dead = try ShardAppender(array: array, shard: [0, 0, 0])
+            for k in 0..<3 { try dead.append(k, try frame(k).withUnsafeBytes { try array.encodeInnerChunk($0) }!) }
+            try dead.syncData()
+            try dead.publish()
+            try array.resize(to: [2, 3, 5])
+            try dead.append(3, [1, 2, 3])
+            dead.close()
+            // Writer 2 reopens the shard, clears what the array does not show, writes frame 2 anew.
+            let next = try ShardAppender(array: array, shard: [0, 0, 0])
+            try next.discard(from: 2)
+            #expect(try array.readInnerChunk(at: [2, 0, 0], as: UInt16.self) == [UInt16](repeating: 0, count: 15))
+            let end = next.end
+            let written = try next.append(2, try frame(42).withUnsafeBytes { try array.encodeInnerChunk($0) }!)
+            #expect(written.lowerBound == end)
+            try next.syncData()
+            try next.publish()
+            try array.resize(to: [3, 3, 5])
+            #expect(try array.readInnerChunk(at: [0, 0, 0], as: UInt16.self) == frame(0))
+            #expect(try array.readInnerChunk(at: [2, 0, 0], as: UInt16.self) == frame(42))
+            let values: [UInt16] = try array.read(ZarrRegion(start: [0, 0, 0], shape: [3, 3, 5]))
+            #expect(Array(values[30..<45]) == frame(42))
+        }
+    }
+
+    @Test func onlyIndexFirstWithoutChecksumCanBeFilledInPlace() throws {
+        try withTemporaryStore { store, _ in
+            let crc = try frames(in: store, indexCodecs: [.bytes(BytesCodec(endian: .little)), .crc32c(Crc32cCodec())])
+            #expect(throws: ZarrError.self) { try ShardAppender(array: crc, shard: [0, 0, 0]) }
+        }
+        try withTemporaryStore { store, _ in
+            let end = try frames(in: store, location: .end)
+            #expect(throws: ZarrError.self) { try ShardAppender(array: end, shard: [0, 0, 0]) }
+        }
+    }
+}
