@@ -13,12 +13,17 @@ let package = Package(
         .library(name: "Resonance", targets: ["Resonance"]),
         .library(name: "Zarr", targets: ["Zarr"]),
         .library(name: "JSONValue", targets: ["JSONValue"]),
+        .library(name: "ResonancePostgres", targets: ["ResonancePostgres"]),
         .executable(name: "resonance", targets: ["ResonanceCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", exact: "1.6.0"),
+        // The PostgreSQL master index (ResonancePostgres only; the core has no server dependency).
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries from Debian's -dev packages.
@@ -45,10 +50,21 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
+        // The master index on a PostgreSQL server (docs/format.md, "The master index on PostgreSQL").
+        .target(
+            name: "ResonancePostgres",
+            dependencies: [
+                "Resonance", "JSONValue",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "ResonanceCLI",
             dependencies: [
-                "Resonance", "Zarr", "JSONValue", "CZlib", "CFileSystem",
+                "Resonance", "ResonancePostgres", "Zarr", "JSONValue", "CZlib", "CFileSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),  // raw SQLite baseline of `resonance bench`
@@ -70,6 +86,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        .testTarget(name: "ResonancePostgresTests", dependencies: ["Resonance", "ResonancePostgres", "TestSupport"]),
         .testTarget(
             name: "CLITests",
             dependencies: ["Resonance", "JSONValue", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
