@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Sets up (scripts/setup.sh) and runs every test: unit, interop with zarr-python and
-# Python's sqlite3, kill tests, and the command-line end-to-end tests.
+# Python's sqlite3, kill tests, the command-line end-to-end tests, and the PostgreSQL
+# master index tests against a private server (scripts/postgres.sh starts it and stops
+# it afterwards, even when tests fail).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 swift build --build-tests
-swift test --skip-build
+bash scripts/postgres.sh swift test --skip-build
