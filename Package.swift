@@ -14,12 +14,17 @@ let package = Package(
         .library(name: "Zarr", targets: ["Zarr"]),
         .library(name: "JSONValue", targets: ["JSONValue"]),
         .library(name: "ResonanceBluesky", targets: ["ResonanceBluesky"]),
+        .library(name: "ResonancePostgres", targets: ["ResonancePostgres"]),
         .executable(name: "resonance", targets: ["ResonanceCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", exact: "1.6.0"),
+        // The PostgreSQL master index (ResonancePostgres only; the core has no server dependency).
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries from Debian's -dev packages.
@@ -56,10 +61,21 @@ let package = Package(
             ],
             path: "Sources/Bluesky"
         ),
+        // The master index on a PostgreSQL server (docs/format.md, "The master index on PostgreSQL").
+        .target(
+            name: "ResonancePostgres",
+            dependencies: [
+                "Resonance", "JSONValue",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "ResonanceCLI",
             dependencies: [
-                "Resonance", "ResonanceBluesky", "Zarr", "JSONValue", "CZlib", "CFileSystem",
+                "Resonance", "ResonanceBluesky", "ResonancePostgres", "Zarr", "JSONValue", "CZlib", "CFileSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),  // raw SQLite baseline of `resonance bench`
@@ -84,6 +100,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        .testTarget(name: "ResonancePostgresTests", dependencies: ["Resonance", "ResonancePostgres", "TestSupport"]),
         .testTarget(
             name: "BlueskyTests",
             dependencies: ["ResonanceBluesky", "Resonance", "JSONValue", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Sets up (scripts/setup.sh) and runs every test: unit, interop with zarr-python and
-# Python's sqlite3, kill tests, and the command-line end-to-end tests; then the tensorstore
-# peer benchmark in quick mode.
+# Python's sqlite3, kill tests, the command-line end-to-end tests, and the PostgreSQL
+# master index tests against a private server (scripts/postgres.sh starts it and stops
+# it afterwards, even when tests fail); then the tensorstore peer benchmark in quick mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 swift build --build-tests
-swift test --skip-build
+bash scripts/postgres.sh swift test --skip-build
 # The tensorstore peer benchmark, quick mode: proves the script and the writer's
 # --frames-file entry work (its figures mean little in a debug build).
 python3 scripts/bench_peer.py --quick --repetitions 1 --resonance .build/debug/resonance

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import Resonance
+import ResonancePostgres
 
-/// `resonance index add INDEX.db --researcher NAME [--root DIR] BEAMTIME.db...`
+/// `resonance index add INDEX.db|URL --researcher NAME [--root DIR] BEAMTIME.db...`
 struct IndexAddCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
@@ -12,15 +13,19 @@ struct IndexAddCommand: ParsableCommand {
             changed ones updated, deleted ones removed. Adding the same file again is safe.
             A folder means every .db file beneath it (recursively); files in it that are not
             beamtimes, and the index itself, are skipped. The index file is created if needed.
+            The index may be a PostgreSQL database instead of a file: give its URL,
+            postgres://user@host:port/database (the password from PGPASSWORD or ~/.pgpass);
+            its schema is created if the database is empty.
 
             Examples:
               resonance index add index.db --researcher "Ada" --root /data/ada /data/ada
               resonance index add index.db --researcher "Ada" /data/ada/2026-03-05.db
               resonance index add index.db --researcher "Grace" --label "May run" grace/beamtime.db
+              resonance index add postgres://indexer@db.example.org/resonance --researcher "Ada" /data/ada
             """
     )
 
-    @Argument(help: ArgumentHelp("The master index file (created if absent).", valueName: "index.db"))
+    @Argument(help: ArgumentHelp("The master index file (created if absent), or a postgres:// URL.", valueName: "index.db|url"))
     var indexPath: String
 
     @Option(help: ArgumentHelp("The researcher the beamtimes belong to (registered if new).", valueName: "name"))
@@ -45,7 +50,8 @@ struct IndexAddCommand: ParsableCommand {
     }
 
     func run() throws {
-        let indexAbsolute = IndexWriter.standardizedPath(indexPath)
+        let location = IndexLocation(indexPath)
+        let indexAbsolute = if case .file(let path) = location { IndexWriter.standardizedPath(path) } else { "" }
         // Find the files first, so a typo in the last argument fails before anything is written.
         var files: [(path: String, fromFolder: Bool)] = []
         for argument in beamtimes {
@@ -61,19 +67,21 @@ struct IndexAddCommand: ParsableCommand {
         }
         if files.isEmpty { throw CLIError(description: "no beamtime files to index") }
 
-        let writer = IndexWriter(indexDBPath: indexPath)
-        defer { try? writer.close() }
+        let writer: any MasterIndexWriter
         let researcherID: Int64
         do {
+            writer = try MasterIndexes.writer(at: indexPath)
             try writer.ensureSchema()
-            let known = try Index(path: indexPath).researchers().contains { $0.name == researcher }
+            let known = try MasterIndexes.reader(at: indexPath).researchers().contains { $0.name == researcher }
             // A bare file name lives in the current folder.
             let folder = (files[0].path as NSString).deletingLastPathComponent
             let defaultRoot = beamtimes.first(where: isDirectory) ?? (folder.isEmpty ? "." : folder)
-            researcherID = try writer.registerResearcher(name: researcher, rootPath: root ?? (known ? nil : defaultRoot))
+            researcherID = try writer.registerResearcher(
+                name: researcher, rootPath: root ?? (known ? nil : defaultRoot), email: nil, orcid: nil, affiliation: nil)
         } catch {
             throw describeIndexError(error, indexPath: indexPath)
         }
+        defer { try? writer.close() }
 
         var indexed = 0, runs = 0, failures = 0
         for (path, fromFolder) in files {
@@ -96,7 +104,7 @@ struct IndexAddCommand: ParsableCommand {
                 printError("error: \(error)")
             }
         }
-        print("indexed \(indexed) beamtime\(indexed == 1 ? "" : "s"), \(runs) run\(runs == 1 ? "" : "s") for \(researcher) in \(indexPath)")
+        print("indexed \(indexed) beamtime\(indexed == 1 ? "" : "s"), \(runs) run\(runs == 1 ? "" : "s") for \(researcher) in \(location.redacted)")
         if failures > 0 {
             throw CLIError(description: "\(failures) beamtime\(failures == 1 ? "" : "s") could not be indexed (see above)")
         }

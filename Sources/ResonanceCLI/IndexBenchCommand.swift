@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GRDB
 import Resonance
+import ResonancePostgres
 
 /// `resonance index bench`: times searches on a synthetic index of many runs (hidden;
 /// run from a release build: `swift run -c release resonance index bench`).
@@ -12,7 +13,11 @@ struct IndexBenchCommand: ParsableCommand {
         discussion: """
             Builds (or reuses) an index of --runs runs: 20 researchers, 200 beamtimes, 20,000
             samples, 100 plans, one run every 30 s. Tags: "polymer" on ~30% of runs, "blend"
-            on ~10%, one of 500 rare tags on ~20%. Prints the median time of each search.
+            on ~10%, one of 500 rare tags on ~20%. Prints the median and 95th percentile of
+            each search. With --postgres URL the same runs are also indexed into a fresh
+            database "resonance_index_bench" on that server (through PostgresIndexWriter, one
+            transaction per beamtime, timed) and every search runs on both backends, which
+            must give the same hits.
             """,
         shouldDisplay: false
     )
@@ -23,12 +28,20 @@ struct IndexBenchCommand: ParsableCommand {
     @Option(help: "Where to keep the index (reused when it already holds --runs runs).")
     var path = NSTemporaryDirectory() + "resonance-index-bench.db"
 
-    @Option(help: "Repetitions of each search (the median is printed).")
-    var repeats = 7
+    @Option(help: "Repetitions of each search (the median and 95th percentile are printed).")
+    var repeats = 20
+
+    @Option(help: "A PostgreSQL server (postgres://user@host:port/db) to compare with; the bench creates its own database there.")
+    var postgres: String?
 
     func run() throws {
-        try build()
+        let data = Self.syntheticRuns(runs)
+        try build(data)
         let index = try Index(path: path)
+        var pgIndex: PostgresIndex?
+        if let postgres {
+            pgIndex = try buildPostgres(data, server: postgres)
+        }
         let t0 = 1_700_000_000.0
         let day = 86_400.0
         let middle = t0 + Double(runs) * 15
@@ -51,20 +64,40 @@ struct IndexBenchCommand: ParsableCommand {
             ("tag rare + researcher", IndexQuery(researcher: "researcher07", tag: "t77")),
             ("sample substring + plan", IndexQuery(sample: .containing("ample0012"), plan: "nexafs")),
         ]
-        print("index: \(path), \(runs) runs; median of \(repeats); limit 100 unless noted")
+        print("index: \(path), \(runs) runs; \(repeats) repetitions; limit 100 unless noted; times in ms")
+        let header = "search".padding(toLength: 36, withPad: " ", startingAt: 0) + "  sqlite p50  sqlite p95     hits"
+        print(header + (pgIndex == nil ? "  sqlite plan" : "  postgres p50  postgres p95  same hits"))
         for (name, query) in searches {
-            var times: [Double] = []
-            var count = 0
-            for _ in 0..<repeats {
-                let start = DispatchTime.now().uptimeNanoseconds
-                count = try index.search(query).count
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            let (sqliteTimes, sqliteHits) = try Self.time(repeats) { try index.search(query) }
+            var line = name.padding(toLength: 36, withPad: " ", startingAt: 0)
+                + String(format: "  %10.2f  %10.2f  %7d", Self.percentile(sqliteTimes, 0.5), Self.percentile(sqliteTimes, 0.95), sqliteHits.count)
+            if let pgIndex {
+                let (pgTimes, pgHits) = try Self.time(repeats) { try pgIndex.search(query) }
+                line += String(format: "  %12.2f  %12.2f  %@", Self.percentile(pgTimes, 0.5), Self.percentile(pgTimes, 0.95),
+                               pgHits == sqliteHits ? "yes" : "NO (\(pgHits.count) hits)")
+            } else {
+                line += "  " + (try index.queryPlan(query).first ?? "")
             }
-            let median = times.sorted()[times.count / 2]
-            let plan = try index.queryPlan(query).first ?? ""
-            print(name.padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%9.2f ms  %7d hits  ", median, count) + plan)
+            print(line)
         }
         try timeIndexRun()
+    }
+
+    static func time(_ repeats: Int, _ search: () throws -> [IndexedRun]) throws -> ([Double], [IndexedRun]) {
+        var times: [Double] = []
+        var hits: [IndexedRun] = []
+        for _ in 0..<max(1, repeats) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            hits = try search()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return (times, hits)
+    }
+
+    /// The nearest-rank percentile.
+    static func percentile(_ values: [Double], _ p: Double) -> Double {
+        let sorted = values.sorted()
+        return sorted[min(sorted.count - 1, max(0, Int((p * Double(sorted.count)).rounded(.up)) - 1))]
     }
 
     /// Cost of indexing one run in a large index: what RunWriter adds to each closeRun.
@@ -84,8 +117,61 @@ struct IndexBenchCommand: ParsableCommand {
         print(String(format: "indexRun into the index, one transaction each: %.2f ms per run", perRun))
     }
 
+    /// The synthetic runs, the same for a seed: (beamtime number, run).
+    static func syntheticRuns(_ runs: Int) -> [(beamtime: Int, run: IndexWriter.RunEntry)] {
+        var rng = SeededGenerator(seed: 1)
+        let perBeamtime = max(1, runs / 200)
+        return (0..<runs).map { i in
+            var tags: [String] = []
+            if rng.next() % 10 < 3 { tags.append("polymer") }
+            if rng.next() % 10 < 1 { tags.append("blend") }
+            if rng.next() % 10 < 2 { tags.append("t\(rng.next() % 500)") }
+            let plan = rng.next() % 2 == 0 ? ["nexafs", "rsoxs", "en_scan", "align", "count"][Int(rng.next() % 5)] : "plan\(rng.next() % 100)"
+            let uid = String(format: "%016llx%016llx", rng.next(), rng.next())
+            let sample = String(format: "sample%05d", Int(rng.next() % 20_000))
+            let time = 1_700_000_000 + Double(i) * 30 + Double(rng.next() % 1000) / 1000
+            return (min(i / perBeamtime, 199), IndexWriter.RunEntry(uid: uid, planName: plan, sampleName: sample, timeStart: time, tags: tags))
+        }
+    }
+
+    /// Registers the 20 researchers and 200 beamtimes in `writer`: (beamtime id, researcher id).
+    private func registerOwners(_ writer: any MasterIndexWriter) throws -> [(id: Int64, researcher: Int64)] {
+        var researchers: [Int64] = []
+        for r in 0..<20 {
+            researchers.append(try writer.registerResearcher(
+                name: String(format: "researcher%02d", r), rootPath: "/bench/r\(r)", email: nil, orcid: nil, affiliation: nil))
+        }
+        return try (0..<200).map { b in
+            let researcher = researchers[b % researchers.count]
+            return (try writer.registerBeamtime(researcherID: researcher, label: nil, dbPath: String(format: "/bench/bt%03d.db", b), timeStart: nil), researcher)
+        }
+    }
+
+    /// Indexes the same runs into a fresh database on the server, one beamtime per
+    /// transaction, and prints the rate.
+    private func buildPostgres(_ data: [(beamtime: Int, run: IndexWriter.RunEntry)], server url: String) throws -> PostgresIndex {
+        let server = try PostgresServer(url: url)
+        try server.createDatabase("resonance_index_bench")
+        let benchURL = server.url(ofDatabase: "resonance_index_bench")
+        let writer = try PostgresIndexWriter(url: benchURL)
+        defer { try? writer.close() }
+        let beamtimes = try registerOwners(writer)
+        var byBeamtime = [[IndexWriter.RunEntry]](repeating: [], count: beamtimes.count)
+        for (b, run) in data { byBeamtime[b].append(run) }
+        let start = Date()
+        for (b, runs) in byBeamtime.enumerated() where !runs.isEmpty {
+            try writer.indexBeamtime(
+                dbPath: String(format: "/bench/bt%03d.db", b), researcherID: beamtimes[b].researcher, label: nil, runs: runs)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        try server.execute("ANALYZE", database: "resonance_index_bench")
+        print(String(format: "postgres: indexed %d runs in %.1f s (%.0f runs/s, PostgresIndexWriter.indexBeamtime, one transaction per beamtime)",
+                     data.count, seconds, Double(data.count) / seconds))
+        return try PostgresIndex(url: benchURL)
+    }
+
     /// Writes the synthetic index unless `path` already holds it.
-    private func build() throws {
+    private func build(_ data: [(beamtime: Int, run: IndexWriter.RunEntry)]) throws {
         if FileManager.default.fileExists(atPath: path),
             let count = try? DatabaseQueue(path: path).read({ try Int.fetchOne($0, sql: "SELECT count(*) FROM runs_index WHERE uid NOT LIKE 'ffffffff%'") }),
             count == runs
@@ -94,42 +180,26 @@ struct IndexBenchCommand: ParsableCommand {
         }
         try? FileManager.default.removeItem(atPath: path)
         let writer = IndexWriter(indexDBPath: path)
-        var researchers: [Int64] = []
-        for r in 0..<20 {
-            researchers.append(try writer.registerResearcher(name: String(format: "researcher%02d", r), rootPath: "/bench/r\(r)"))
-        }
-        var beamtimes: [(id: Int64, researcher: Int64)] = []
-        for b in 0..<200 {
-            let researcher = researchers[b % researchers.count]
-            beamtimes.append((try writer.registerBeamtime(researcherID: researcher, dbPath: String(format: "/bench/bt%03d.db", b)), researcher))
-        }
+        let beamtimes = try registerOwners(writer)
         try writer.close()
 
         let start = Date()
-        var rng = SeededGenerator(seed: 1)
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in
             let insert = try db.makeStatement(sql: """
                 INSERT INTO runs_index (uid, researcher_id, beamtime_id, plan_name, sample_name, time_start, tags)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """)
-            let perBeamtime = max(1, runs / beamtimes.count)
-            for i in 0..<runs {
-                let beamtime = beamtimes[min(i / perBeamtime, beamtimes.count - 1)]
-                var tags: [String] = []
-                if rng.next() % 10 < 3 { tags.append("polymer") }
-                if rng.next() % 10 < 1 { tags.append("blend") }
-                if rng.next() % 10 < 2 { tags.append("t\(rng.next() % 500)") }
-                let plan = rng.next() % 2 == 0 ? ["nexafs", "rsoxs", "en_scan", "align", "count"][Int(rng.next() % 5)] : "plan\(rng.next() % 100)"
+            for (b, run) in data {
+                let beamtime = beamtimes[b]
                 try insert.execute(arguments: [
-                    String(format: "%016llx%016llx", rng.next(), rng.next()), beamtime.researcher, beamtime.id, plan,
-                    String(format: "sample%05d", Int(rng.next() % 20_000)), 1_700_000_000 + Double(i) * 30 + Double(rng.next() % 1000) / 1000,
-                    JSONValue(tags).jsonText,
+                    run.uid, beamtime.researcher, beamtime.id, run.planName, run.sampleName, run.timeStart, JSONValue(run.tags).jsonText,
                 ])
             }
         }
         try queue.writeWithoutTransaction { try $0.execute(sql: "ANALYZE") }  // as IndexWriter does when an index doubles
         try queue.close()
-        print(String(format: "built %d runs in %.1f s", runs, Date().timeIntervalSince(start)))
+        let seconds = Date().timeIntervalSince(start)
+        print(String(format: "sqlite: built %d runs in %.1f s (%.0f runs/s, raw INSERTs in one transaction)", runs, seconds, Double(runs) / seconds))
     }
 }

@@ -10,11 +10,14 @@ struct IndexCommand: ParsableCommand {
         discussion: """
             The master index is one SQLite file that lists researchers, their beamtimes and a
             summary of every run (plan, sample, start time, sample tags), so runs can be
-            found without opening each beamtime.
+            found without opening each beamtime. For a facility, the same index lives in a
+            PostgreSQL database: give postgres://user@host:port/database instead of the
+            file (the password comes from PGPASSWORD or ~/.pgpass, never from the output).
 
             Examples:
               resonance index add index.db --researcher "Ada" --root /data/ada /data/ada
               resonance index search index.db --sample PS --since 2026-03-01
+              resonance index search postgres://ada@db.example.org:5432/resonance --tag polymer
             """,
         subcommands: [IndexAddCommand.self, IndexSearchCommand.self, IndexBenchCommand.self]
     )

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import Resonance
+import ResonancePostgres
 
-/// `resonance index search INDEX.db [filters] [--limit N] [--json]`
+/// `resonance index search INDEX.db|URL [filters] [--limit N] [--json]`
 struct IndexSearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
@@ -18,10 +19,11 @@ struct IndexSearchCommand: ParsableCommand {
               resonance index search index.db --sample-contains pcbm --plan nexafs --limit 20
               resonance index search index.db --researcher "Ada" --since 2026-03-01 --until 2026-03-31
               resonance index search index.db --tag polymer --json
+              resonance index search postgres://reader@db.example.org/resonance --tag polymer
             """
     )
 
-    @Argument(help: ArgumentHelp("The master index file.", valueName: "index.db"))
+    @Argument(help: ArgumentHelp("The master index file, or a postgres:// URL (password from PGPASSWORD or ~/.pgpass).", valueName: "index.db|url"))
     var indexPath: String
 
     @Option(help: ArgumentHelp("Runs of the sample with exactly this name.", valueName: "name"))
@@ -69,7 +71,7 @@ struct IndexSearchCommand: ParsableCommand {
         query.until = until.flatMap(DateArgument.init)?.endForUntil
         let hits: [IndexedRun]
         do {
-            hits = try Index(path: indexPath).search(query)
+            hits = try MasterIndexes.reader(at: indexPath).search(query)
         } catch {
             throw describeIndexError(error, indexPath: indexPath)
         }

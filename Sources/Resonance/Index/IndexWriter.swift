@@ -135,13 +135,30 @@ public final class IndexWriter: @unchecked Sendable {
             arguments: ["t": run.timeStart, "id": beamtimeID])
     }
 
-    /// The index's summary of one run.
-    struct RunEntry {
-        var uid: String
-        var planName: String
-        var sampleName: String?
-        var timeStart: Double
-        var tags: [String]
+    /// The index's summary of one run (what every backend stores in `runs_index`).
+    public struct RunEntry: Sendable, Equatable {
+        public var uid: String
+        public var planName: String
+        public var sampleName: String?
+        public var timeStart: Double
+        public var tags: [String]
+
+        public init(uid: String, planName: String, sampleName: String?, timeStart: Double, tags: [String]) {
+            self.uid = uid
+            self.planName = planName
+            self.sampleName = sampleName
+            self.timeStart = timeStart
+            self.tags = tags
+        }
+
+        /// Throws ``IndexError/invalidValue(kind:value:reason:)`` for a value no backend stores.
+        public func validate() throws(IndexError) {
+            try IndexWriter.checkText(uid, kind: "run uid")
+            try IndexWriter.checkText(planName, kind: "plan name")
+            guard timeStart.isFinite else {
+                throw .invalidValue(kind: "time_start of run \(uid)", value: "\(timeStart)", reason: "must be finite Unix seconds")
+            }
+        }
     }
 
     // MARK: Whole beamtimes
@@ -168,8 +185,9 @@ public final class IndexWriter: @unchecked Sendable {
         return result
     }
 
-    /// Reads every run of a beamtime file with its sample's name and tags.
-    static func readRuns(ofBeamtime dbPath: String) throws -> [RunEntry] {
+    /// Reads every run of a beamtime file with its sample's name and tags: what
+    /// ``indexBeamtime(dbPath:researcherID:label:)`` indexes, on any backend.
+    public static func readRuns(ofBeamtime dbPath: String) throws -> [RunEntry] {
         let catalog = try Catalog(dbPath: dbPath)
         defer { try? catalog.close() }
         // Writers reuse the first sample row of a name, so that row's tags are the sample's.
@@ -294,11 +312,7 @@ public final class IndexWriter: @unchecked Sendable {
     }
 
     static func upsertRun(_ db: Database, _ run: RunEntry, researcherID: Int64, beamtimeID: Int64) throws {
-        try checkText(run.uid, kind: "run uid")
-        try checkText(run.planName, kind: "plan name")
-        guard run.timeStart.isFinite else {
-            throw IndexError.invalidValue(kind: "time_start of run \(run.uid)", value: "\(run.timeStart)", reason: "must be finite Unix seconds")
-        }
+        try run.validate()
         let statement = try db.cachedStatement(sql: """
             INSERT INTO runs_index (uid, researcher_id, beamtime_id, plan_name, sample_name, time_start, tags)
             VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -312,7 +326,9 @@ public final class IndexWriter: @unchecked Sendable {
         ])
     }
 
-    static func checkText(_ value: String, kind: String) throws(IndexError) {
+    /// Refuses an empty text or one with a control character (every backend's rule for
+    /// names, labels, paths, uids and plan names).
+    public static func checkText(_ value: String, kind: String) throws(IndexError) {
         if value.isEmpty { throw .invalidValue(kind: kind, value: value, reason: "must not be empty") }
         if value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             throw .invalidValue(kind: kind, value: value, reason: "contains a control character")

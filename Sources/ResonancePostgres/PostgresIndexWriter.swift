@@ -1,0 +1,253 @@
+import Foundation
+import JSONValue
+import Logging
+import PostgresNIO
+import Resonance
+
+/// Writes a master index on a PostgreSQL server, with the rules of ``IndexWriter``.
+///
+/// ```swift
+/// let index = try PostgresIndexWriter(url: "postgres://indexer@db.example.org/resonance")
+/// let ada = try index.registerResearcher(name: "Ada", rootPath: "/data/ada")
+/// try index.indexBeamtime(dbPath: "/data/ada/2026-03-05.db", researcherID: ada)
+/// ```
+///
+/// Made for several indexers at once, on one machine or many: every call is one
+/// SERIALIZABLE transaction, retried from the start on a serialization failure, so
+/// indexing the same beamtime twice at once leaves one copy of each run (a run uid is
+/// the key), and a reader sees a beamtime before or after, never half. A killed indexer
+/// leaves nothing: the server rolls its transaction back. Calls block; see ``Blocking``.
+public final class PostgresIndexWriter: MasterIndexWriter {
+    /// The URL without its password.
+    public var location: String { session.url.redacted }
+    let session: PostgresSession
+
+    /// A writer for the database at `url`; nothing is touched until first use.
+    ///
+    /// Throws ``PostgresIndexError`` (`.invalidURL`) for a URL that cannot be parsed.
+    public init(url: String) throws {
+        session = PostgresSession(url: try PostgresURL(url))
+    }
+
+    /// Runs `body` in a retried transaction, after the schema check.
+    private func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) throws -> T {
+        try session.run(check: PostgresIndexSchema.ensureWritable(session.url.redacted)) { connection, logger in
+            try await PostgresSession.transaction(connection, logger) { try await body($0, logger) }
+        }
+    }
+
+    public func ensureSchema() throws {
+        try session.run(check: PostgresIndexSchema.ensureWritable(session.url.redacted)) { _, _ in }
+    }
+
+    public func close() throws { try session.close() }
+
+    @discardableResult
+    public func registerResearcher(
+        name: String, rootPath: String? = nil, email: String? = nil, orcid: String? = nil, affiliation: String? = nil
+    ) throws -> Int64 {
+        try IndexWriter.checkText(name, kind: "researcher name")
+        let root = try rootPath.map { path throws(IndexError) in
+            try IndexWriter.checkText(path, kind: "root path")
+            return IndexWriter.standardizedPath(path)
+        }
+        return try transaction { connection, logger in
+            try await Self.registerResearcher(
+                connection, logger, name: name, root: root, email: email, orcid: orcid, affiliation: affiliation)
+        }
+    }
+
+    static func registerResearcher(
+        _ connection: PostgresConnection, _ logger: Logger, name: String, root: String?, email: String?, orcid: String?,
+        affiliation: String?
+    ) async throws -> Int64 {
+        let updated = try await connection.query(
+            """
+            UPDATE researchers SET root_path = coalesce(\(root), root_path), email = coalesce(\(email), email),
+                orcid = coalesce(\(orcid), orcid), affiliation = coalesce(\(affiliation), affiliation)
+            WHERE name = \(name) RETURNING id
+            """, logger: logger
+        ).all()
+        if let row = updated.first { return try row.value("id") }
+        guard let root else { throw IndexError.rootPathRequired(researcher: name) }
+        let inserted = try await connection.query(
+            """
+            INSERT INTO researchers (name, root_path, email, orcid, affiliation)
+            VALUES (\(name), \(root), \(email), \(orcid), \(affiliation)) RETURNING id
+            """, logger: logger
+        ).all()
+        return try inserted[0].value("id")
+    }
+
+    @discardableResult
+    public func registerBeamtime(researcherID: Int64, label: String? = nil, dbPath: String, timeStart: Double? = nil) throws -> Int64 {
+        try IndexWriter.checkText(dbPath, kind: "beamtime path")
+        if let label { try IndexWriter.checkText(label, kind: "beamtime label") }
+        return try transaction { connection, logger in
+            try await Self.registerBeamtime(connection, logger, researcherID: researcherID, label: label, dbPath: dbPath, timeStart: timeStart)
+        }
+    }
+
+    static func registerBeamtime(
+        _ connection: PostgresConnection, _ logger: Logger, researcherID: Int64, label: String?, dbPath: String, timeStart: Double?
+    ) async throws -> Int64 {
+        guard try await !connection.query("SELECT 1 FROM researchers WHERE id = \(researcherID)", logger: logger).all().isEmpty else {
+            throw IndexError.unknownResearcher(id: researcherID)
+        }
+        let path = IndexWriter.standardizedPath(dbPath)
+        if let row = try await connection.query("SELECT id, researcher_id FROM beamtimes WHERE db_path = \(path)", logger: logger).all().first {
+            let id: Int64 = try row.value("id")
+            try await connection.query(
+                """
+                UPDATE beamtimes SET researcher_id = \(researcherID), label = coalesce(\(label), label),
+                    time_start = coalesce(\(timeStart), time_start)
+                WHERE id = \(id)
+                """, logger: logger)
+            if try row.value("researcher_id", as: Int64.self) != researcherID {
+                // A run belongs to the beamtime's researcher; keep the two in step.
+                try await connection.query("UPDATE runs_index SET researcher_id = \(researcherID) WHERE beamtime_id = \(id)", logger: logger)
+            }
+            return id
+        }
+        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let inserted = try await connection.query(
+            """
+            INSERT INTO beamtimes (researcher_id, label, db_path, time_start)
+            VALUES (\(researcherID), \(label ?? stem), \(path), \(timeStart)) RETURNING id
+            """, logger: logger
+        ).all()
+        return try inserted[0].value("id")
+    }
+
+    static func checkOwner(_ connection: PostgresConnection, _ logger: Logger, researcherID: Int64, beamtimeID: Int64) async throws {
+        guard try await !connection.query("SELECT 1 FROM researchers WHERE id = \(researcherID)", logger: logger).all().isEmpty else {
+            throw IndexError.unknownResearcher(id: researcherID)
+        }
+        guard let row = try await connection.query("SELECT researcher_id FROM beamtimes WHERE id = \(beamtimeID)", logger: logger).all().first
+        else { throw IndexError.unknownBeamtime(id: beamtimeID) }
+        let owner: Int64 = try row.value("researcher_id")
+        if owner != researcherID {
+            throw IndexError.beamtimeOfAnotherResearcher(beamtimeID: beamtimeID, researcherID: researcherID, ownerID: owner)
+        }
+    }
+
+    // MARK: Runs
+
+    public func indexRun(
+        uid: String, researcherID: Int64, beamtimeID: Int64, planName: String, sampleName: String? = nil,
+        timeStart: Double, tags: [String] = []
+    ) throws {
+        let run = IndexWriter.RunEntry(uid: uid, planName: planName, sampleName: sampleName, timeStart: timeStart, tags: tags)
+        try run.validate()
+        try transaction { connection, logger in
+            try await Self.checkOwner(connection, logger, researcherID: researcherID, beamtimeID: beamtimeID)
+            try await Self.upsert(connection, logger, [run], researcherID: researcherID, beamtimeID: beamtimeID)
+            try await connection.query(
+                """
+                UPDATE beamtimes SET time_start = least(coalesce(time_start, \(timeStart)), \(timeStart)),
+                                     time_stop = greatest(coalesce(time_stop, \(timeStart)), \(timeStart))
+                WHERE id = \(beamtimeID)
+                """, logger: logger)
+        }
+    }
+
+    /// Runs per INSERT statement in ``indexBeamtime(dbPath:researcherID:label:)``.
+    static let chunkSize = ProcessInfo.processInfo.environment["RESONANCE_POSTGRES_CHUNK_RUNS"].flatMap { Int($0) } ?? 5000
+    /// Tests only: a pause between two chunks of one beamtime, so a test can kill the
+    /// indexer mid-beamtime (`RESONANCE_POSTGRES_TEST_PAUSE_MS`).
+    static let testPause = ProcessInfo.processInfo.environment["RESONANCE_POSTGRES_TEST_PAUSE_MS"].flatMap { UInt64($0) } ?? 0
+
+    /// Inserts or updates `runs` in one statement: the runs travel as one JSON array,
+    /// expanded by `jsonb_to_recordset` (thousands of runs per round trip).
+    static func upsert(
+        _ connection: PostgresConnection, _ logger: Logger, _ runs: some Collection<IndexWriter.RunEntry>,
+        researcherID: Int64, beamtimeID: Int64
+    ) async throws {
+        let rows = runs.map { run -> JSONValue in
+            .object([
+                "uid": .string(run.uid), "plan_name": .string(run.planName), "sample_name": run.sampleName.map(JSONValue.string) ?? .null,
+                "time_start": .double(run.timeStart), "tags": .array(run.tags.map(JSONValue.string)),
+            ])
+        }
+        let json = JSONValue.array(rows).jsonText
+        try await connection.query(
+            """
+            INSERT INTO runs_index (uid, researcher_id, beamtime_id, plan_name, sample_name, time_start, tags)
+            SELECT x.uid, \(researcherID), \(beamtimeID), x.plan_name, x.sample_name, x.time_start, x.tags
+            FROM jsonb_to_recordset(\(json)::jsonb) AS x(uid text, plan_name text, sample_name text, time_start float8, tags text[])
+            ON CONFLICT (uid) DO UPDATE SET
+                researcher_id = excluded.researcher_id, beamtime_id = excluded.beamtime_id,
+                plan_name = excluded.plan_name, sample_name = excluded.sample_name,
+                time_start = excluded.time_start, tags = excluded.tags
+            """, logger: logger)
+    }
+
+    // MARK: Whole beamtimes
+
+    /// Makes the beamtime's indexed runs exactly the runs its file holds, in one
+    /// transaction; see ``IndexWriter/indexBeamtime(dbPath:researcherID:label:)``.
+    @discardableResult
+    public func indexBeamtime(dbPath: String, researcherID: Int64, label: String? = nil) throws -> BeamtimeIndexing {
+        try indexBeamtime(dbPath: dbPath, researcherID: researcherID, label: label, runs: IndexWriter.readRuns(ofBeamtime: dbPath))
+    }
+
+    /// The same for runs already read (``IndexWriter/readRuns(ofBeamtime:)``), or made by a benchmark.
+    @discardableResult
+    public func indexBeamtime(dbPath: String, researcherID: Int64, label: String?, runs: [IndexWriter.RunEntry]) throws -> BeamtimeIndexing {
+        try IndexWriter.checkText(dbPath, kind: "beamtime path")
+        if let label { try IndexWriter.checkText(label, kind: "beamtime label") }
+        for run in runs { try run.validate() }
+        // One row per uid (the last wins, as successive upserts would leave it).
+        var seen = Set<String>()
+        let unique = Array(runs.reversed().filter { seen.insert($0.uid).inserted }.reversed())
+        return try transaction { connection, logger in
+            let beamtimeID = try await Self.registerBeamtime(
+                connection, logger, researcherID: researcherID, label: label, dbPath: dbPath, timeStart: nil)
+            let before = Set(try await connection.query("SELECT uid FROM runs_index WHERE beamtime_id = \(beamtimeID)", logger: logger)
+                .all().map { try $0.value("uid", as: String.self) })
+            let newUIDs = unique.map(\.uid).filter { !before.contains($0) }
+            let elsewhere = try await connection.query("SELECT count(*) AS n FROM runs_index WHERE uid = ANY(\(newUIDs))", logger: logger)
+                .all()[0].value("n", as: Int64.self)
+            var start = unique.startIndex
+            while start < unique.endIndex {
+                if start > unique.startIndex, Self.testPause > 0 { try await Task.sleep(nanoseconds: Self.testPause * 1_000_000) }
+                let end = min(start + Self.chunkSize, unique.endIndex)
+                try await Self.upsert(connection, logger, unique[start..<end], researcherID: researcherID, beamtimeID: beamtimeID)
+                start = end
+            }
+            let gone = Array(before.subtracting(unique.map(\.uid)))
+            if !gone.isEmpty { try await connection.query("DELETE FROM runs_index WHERE uid = ANY(\(gone))", logger: logger) }
+            if let first = unique.map(\.timeStart).min(), let last = unique.map(\.timeStart).max() {
+                try await connection.query(
+                    "UPDATE beamtimes SET time_start = \(first), time_stop = \(last) WHERE id = \(beamtimeID)", logger: logger)
+            }
+            var binds = PostgresBindings()
+            binds.append(beamtimeID)
+            let beamtime = try await PostgresIndex.fetchBeamtimes(connection, logger, whereSQL: "b.id = $1", binds: binds)[0]
+            return BeamtimeIndexing(
+                beamtime: beamtime, runCount: runs.count, added: newUIDs.count - Int(elsewhere), removed: gone.count,
+                reassigned: Int(elsewhere))
+        }
+    }
+}
+
+/// Opens a master index by its location: a file path is SQLite (``IndexWriter``,
+/// ``Index``), a `postgres://` or `postgresql://` URL is PostgreSQL (``PostgresIndexWriter``,
+/// ``PostgresIndex``).
+public enum MasterIndexes {
+    /// A writer for `location`; nothing is touched until first use.
+    public static func writer(at location: String) throws -> any MasterIndexWriter {
+        switch IndexLocation(location) {
+        case .file(let path): return IndexWriter(indexDBPath: path)
+        case .postgres(let url): return try PostgresIndexWriter(url: url)
+        }
+    }
+
+    /// A reader of the existing index at `location`.
+    public static func reader(at location: String) throws -> any MasterIndexReader {
+        switch IndexLocation(location) {
+        case .file(let path): return try Index(path: path)
+        case .postgres(let url): return try PostgresIndex(url: url)
+        }
+    }
+}
