@@ -80,10 +80,13 @@ struct FramesBench {
                 result!.writer.append(timing)
                 result!.rssDrift += drift
                 if keep { kept = path }
-                for (n, layout) in otherLayouts.enumerated() where layout.resolved(frameBytes: set.frameBytes) != resolved {
+                for layout in otherLayouts where layout.resolved(frameBytes: set.frameBytes) != resolved {
                     let (other, _, _) = try once.writer(set, codec: codec, layout: layout, keepLast: false)
-                    if result!.otherLayouts.count <= n { result!.otherLayouts.append((layout, Timing())) }
-                    result!.otherLayouts[n].writer.append(other)
+                    if let n = result!.otherLayouts.firstIndex(where: { $0.layout == layout }) {
+                        result!.otherLayouts[n].writer.append(other)
+                    } else {
+                        result!.otherLayouts.append((layout, other))
+                    }
                 }
             }
             if let result { results.append(result) }
