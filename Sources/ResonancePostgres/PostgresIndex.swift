@@ -80,14 +80,6 @@ public final class PostgresIndex: MasterIndexReader {
 
     // MARK: Searching
 
-    /// Runs matching every filter given, newest first; see ``Index/search(sample:plan:researcher:tag:since:until:limit:)``.
-    public func search(
-        sample: SampleNameMatch? = nil, plan: String? = nil, researcher: String? = nil, tag: String? = nil,
-        since: Double? = nil, until: Double? = nil, limit: Int? = 100
-    ) throws -> [IndexedRun] {
-        try search(IndexQuery(sample: sample, plan: plan, researcher: researcher, tag: tag, since: since, until: until, limit: limit))
-    }
-
     public func search(_ query: IndexQuery) throws -> [IndexedRun] {
         try session.run { connection, logger in
             let sql = try await Self.searchSQL(connection, logger, query)

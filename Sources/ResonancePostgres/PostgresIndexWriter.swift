@@ -13,9 +13,11 @@ import Resonance
 /// ```
 ///
 /// Made for several indexers at once, on one machine or many: every call is one
-/// SERIALIZABLE transaction, retried from the start on a serialization failure, so
-/// indexing the same beamtime twice at once leaves one copy of each run (a run uid is
-/// the key), and a reader sees a beamtime before or after, never half. A killed indexer
+/// transaction (SERIALIZABLE; a whole beamtime READ COMMITTED under an advisory lock on
+/// the beamtime), retried from the start on a serialization failure, a deadlock or a
+/// concurrent insert of the same key, so indexing the same beamtime twice at once leaves
+/// one copy of each run (a run uid is the key), and a reader sees a beamtime before or
+/// after, never half. A killed indexer
 /// leaves nothing: the server rolls its transaction back. Calls block; see ``Blocking``.
 public final class PostgresIndexWriter: MasterIndexWriter {
     /// The URL without its password.
@@ -30,10 +32,18 @@ public final class PostgresIndexWriter: MasterIndexWriter {
     }
 
     /// Runs `body` in a retried transaction, after the schema check.
-    private func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T) throws -> T {
+    private func transaction<T: Sendable>(
+        isolation: PostgresSession.Isolation = .serializable, _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
+    ) throws -> T {
         try session.run(check: PostgresIndexSchema.ensureWritable(session.url.redacted)) { connection, logger in
-            try await PostgresSession.transaction(connection, logger) { try await body($0, logger) }
+            try await PostgresSession.transaction(connection, logger, isolation: isolation) { try await body($0, logger) }
         }
+    }
+
+    /// Orders the transactions that change one beamtime's runs, on every machine: held
+    /// until commit or rollback (or until the server sees a killed client's socket close).
+    static func lockBeamtime(_ connection: PostgresConnection, _ logger: Logger, _ beamtimeID: Int64) async throws {
+        try await connection.query("SELECT pg_advisory_xact_lock(827165, \(Int32(truncatingIfNeeded: beamtimeID)))", logger: logger)
     }
 
     public func ensureSchema() throws {
@@ -141,6 +151,7 @@ public final class PostgresIndexWriter: MasterIndexWriter {
         try run.validate()
         try transaction { connection, logger in
             try await Self.checkOwner(connection, logger, researcherID: researcherID, beamtimeID: beamtimeID)
+            try await Self.lockBeamtime(connection, logger, beamtimeID)
             try await Self.upsert(connection, logger, [run], researcherID: researcherID, beamtimeID: beamtimeID)
             try await connection.query(
                 """
@@ -200,9 +211,11 @@ public final class PostgresIndexWriter: MasterIndexWriter {
         // One row per uid (the last wins, as successive upserts would leave it).
         var seen = Set<String>()
         let unique = Array(runs.reversed().filter { seen.insert($0.uid).inserted }.reversed())
-        return try transaction { connection, logger in
+        return try transaction(isolation: .readCommitted) { connection, logger in
             let beamtimeID = try await Self.registerBeamtime(
                 connection, logger, researcherID: researcherID, label: label, dbPath: dbPath, timeStart: nil)
+            // Read committed: each statement after the lock sees what the previous indexer committed.
+            try await Self.lockBeamtime(connection, logger, beamtimeID)
             let before = Set(try await connection.query("SELECT uid FROM runs_index WHERE beamtime_id = \(beamtimeID)", logger: logger)
                 .all().map { try $0.value("uid", as: String.self) })
             let newUIDs = unique.map(\.uid).filter { !before.contains($0) }

@@ -75,17 +75,27 @@ final class PostgresSession: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` in a SERIALIZABLE transaction, again (from the start, after a short
-    /// random pause) when the server reports a serialization failure, a deadlock or a
-    /// concurrent insert of the same key; other errors roll back and are thrown.
+    /// How a transaction isolates itself from concurrent ones.
+    enum Isolation: String {
+        /// For the small writes (a researcher, a beamtime, a run).
+        case serializable = "SERIALIZABLE"
+        /// For whole beamtimes, which take an advisory lock on the beamtime first: SSI's
+        /// page-level predicate locks would make indexers of *different* beamtimes fail
+        /// each other on a small index, and the lock already orders those of the same one.
+        case readCommitted = "READ COMMITTED"
+    }
+
+    /// Runs `body` in a transaction, again (from the start, after a short random pause)
+    /// when the server reports a serialization failure, a deadlock or a concurrent insert
+    /// of the same key; other errors roll back and are thrown.
     static func transaction<T: Sendable>(
-        _ connection: PostgresConnection, _ logger: Logger,
+        _ connection: PostgresConnection, _ logger: Logger, isolation: Isolation = .serializable,
         _ body: @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         var attempt = 0
         while true {
             attempt += 1
-            try await connection.query("BEGIN ISOLATION LEVEL SERIALIZABLE", logger: logger)
+            try await connection.query(PostgresQuery(unsafeSQL: "BEGIN ISOLATION LEVEL " + isolation.rawValue), logger: logger)
             do {
                 let value = try await body(connection)
                 try await connection.query("COMMIT", logger: logger)

@@ -78,19 +78,7 @@ public final class Index: Sendable {
 
     // MARK: Searching
 
-    /// Runs matching every filter given, newest first.
-    ///
-    /// ```swift
-    /// let hits = try index.search(plan: "nexafs", researcher: "Ada", since: start, limit: 50)
-    /// ```
-    ///
-    /// See ``IndexQuery`` for each filter.
-    public func search(
-        sample: SampleNameMatch? = nil, plan: String? = nil, researcher: String? = nil, tag: String? = nil,
-        since: Double? = nil, until: Double? = nil, limit: Int? = 100
-    ) throws -> [IndexedRun] {
-        try search(IndexQuery(sample: sample, plan: plan, researcher: researcher, tag: tag, since: since, until: until, limit: limit))
-    }
+    // search(sample:plan:researcher:tag:since:until:limit:) is MasterIndexReader's, for every backend.
 
     /// Runs matching `query`, newest first.
     public func search(_ query: IndexQuery) throws -> [IndexedRun] {

@@ -81,6 +81,22 @@ public protocol MasterIndexReader: Sendable {
     func search(_ query: IndexQuery) throws -> [IndexedRun]
 }
 
+extension MasterIndexReader {
+    /// Runs matching every filter given, newest first.
+    ///
+    /// ```swift
+    /// let hits = try index.search(plan: "nexafs", researcher: "Ada", since: start, limit: 50)
+    /// ```
+    ///
+    /// See ``IndexQuery`` for each filter.
+    public func search(
+        sample: SampleNameMatch? = nil, plan: String? = nil, researcher: String? = nil, tag: String? = nil,
+        since: Double? = nil, until: Double? = nil, limit: Int? = 100
+    ) throws -> [IndexedRun] {
+        try search(IndexQuery(sample: sample, plan: plan, researcher: researcher, tag: tag, since: since, until: until, limit: limit))
+    }
+}
+
 /// Writes a master index, whatever holds it: ``IndexWriter`` (SQLite) or the PostgreSQL
 /// writer of the `ResonancePostgres` module. The rules (idempotent registration, a run uid
 /// indexed once, a beamtime replaced in one transaction) are the same on both.
