@@ -114,7 +114,7 @@ public final class PostgresIndex: MasterIndexReader {
         case .exactly(let name)?:
             conditions.append("r.sample_name = \(bind(name))")
         case .containing(let part)?:
-            let pattern = "%" + likeEscaped(asciiLowercased(part)) + "%"
+            let pattern = "%" + Index.likeEscaped(asciiLowercased(part)) + "%"
             conditions.append("\(PostgresIndexSchema.lowered("r.sample_name")) LIKE \(bind(pattern))")
         case nil: break
         }
@@ -141,15 +141,6 @@ public final class PostgresIndex: MasterIndexReader {
             \(limitSQL)
             """
         return PostgresQuery(unsafeSQL: sql, binds: binds)
-    }
-
-    static func likeEscaped(_ text: String) -> String {
-        var out = ""
-        for c in text {
-            if c == "%" || c == "_" || c == "\\" { out.append("\\") }
-            out.append(c)
-        }
-        return out
     }
 
     static func asciiLowercased(_ text: String) -> String {

@@ -67,7 +67,7 @@ final class PostgresSession: @unchecked Sendable {
     }
 
     func close() throws {
-        try lock.withLock {
+        lock.withLock {
             guard let connection else { return }
             self.connection = nil
             checked = false

@@ -168,7 +168,9 @@ public final class Index: Sendable {
         return (sql, arguments)
     }
 
-    static func likeEscaped(_ text: String) -> String {
+    /// `text` for a `LIKE ... ESCAPE '\'` pattern: `%`, `_` and `\` match only themselves.
+    /// Both index backends build their substring searches with it.
+    public static func likeEscaped(_ text: String) -> String {
         var out = ""
         for c in text {
             if c == "%" || c == "_" || c == "\\" { out.append("\\") }
