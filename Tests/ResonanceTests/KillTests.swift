@@ -131,12 +131,21 @@ struct KillTests {
         // boundaries), then the default (256x256 frames: shards of 512).
         for (trial, layout) in ["chunk-per-frame", "sharded-8", "automatic"].enumerated() {
             let child = try ChildWriter([db, "frames", "0.3"], layout: layout)
-            // Kill at a different moment each time, counted from the first frame the writer
-            // reported (so a slow start on a loaded machine does not eat into it).
+            // Kill at a different moment each time, counted from the first image ref of this
+            // trial committed in the file: how long a frame takes to become durable depends on
+            // what else the machine writes (syncfs), and a kill before any ref would check nothing.
             let lifetime = 0.6 + 0.37 * Double(trial)
-            child.read(timeout: 20) { lines in
-                guard let first = lines.first(where: { $0.line.hasPrefix("F ") }) else { return false }
-                return Date().timeIntervalSince(first.at) > lifetime
+            let refsBefore = (try? inspect(db) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM image_refs") ?? 0 }) ?? 0
+            var firstRef: Date?
+            var lastLook = Date.distantPast
+            child.read(timeout: 20) { _ in
+                if firstRef == nil, Date().timeIntervalSince(lastLook) > 0.05 {
+                    lastLook = Date()
+                    let refs = (try? inspect(db) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM image_refs") ?? 0 }) ?? 0
+                    if refs > refsBefore { firstRef = lastLook }
+                }
+                guard let firstRef else { return false }
+                return Date().timeIntervalSince(firstRef) > lifetime
             }
             child.kill()
             #expect(child.lines.count > 3)

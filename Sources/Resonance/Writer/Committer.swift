@@ -230,6 +230,11 @@ final class Committer: @unchecked Sendable {
             condition.wait()
         }
         flushRequests -= 1
+        // Everything asked for is committed, even if an attempt failed on the way.
+        if pending.isEmpty && inFlight == 0 && unsyncedRefs.isEmpty && !syncing {
+            failure = nil
+            return
+        }
         if failedCommits != commitsBefore {
             failure = nil
             throw .commitFailed(reason: Self.describe(stalled ?? lastError ?? CommitterStopped()), pendingEvents: pending.count)
@@ -321,6 +326,9 @@ final class Committer: @unchecked Sendable {
             case .success:
                 failuresInARow = 0
                 retryAt = nil
+                // A failure that healed before the caller heard of it lost nothing: the
+                // rows it held are committed now. Reporting it would say otherwise.
+                if pending.isEmpty { failure = nil }
             case .failure(let error):
                 // Keep the rows, in order, ahead of anything queued meanwhile.
                 pending.insert(contentsOf: batch, at: 0)
