@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "ResonanceBluesky", targets: ["ResonanceBluesky"]),
         .library(name: "ResonancePostgres", targets: ["ResonancePostgres"]),
         .executable(name: "resonance", targets: ["ResonanceCLI"]),
+        .executable(name: "resonance-bench", targets: ["ResonanceBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
@@ -80,14 +81,31 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // What both command-line tools share: output to the terminal, tables, progress bars,
+        // dates as arguments, the one error type.
+        .target(
+            name: "CommandLineSupport",
+            dependencies: ["JSONValue", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // `resonance`: the user's tool.
         .executableTarget(
             name: "ResonanceCLI",
             dependencies: [
-                "Resonance", "ResonanceFormats", "ResonanceBluesky", "ResonancePostgres", "Zarr", "JSONValue", "CZlib", "CFileSystem",
+                "Resonance", "ResonanceFormats", "ResonanceBluesky", "ResonancePostgres", "JSONValue", "CommandLineSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // `resonance-bench`: the developers' benchmarks, with their raw-SQLite and disk-only baselines.
+        .executableTarget(
+            name: "ResonanceBench",
+            dependencies: [
+                "Resonance", "ResonanceFormats", "ResonanceBluesky", "ResonancePostgres", "Zarr", "JSONValue", "CFileSystem",
+                "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),  // raw SQLite baseline of `resonance bench`
-            ]
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            path: "Sources/Bench"
         ),
 
         // A writer for tests to SIGKILL (Tests/FaultWriter); not a product.

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product resonance
 if [ -n "${RESONANCE_BENCH_POSTGRES:-}" ]; then
-    exec .build/release/resonance index bench --postgres "$RESONANCE_BENCH_POSTGRES" "$@"
+    exec .build/release/resonance-bench index --postgres "$RESONANCE_BENCH_POSTGRES" "$@"
 fi
 RESONANCE_PG_FSYNC=on exec bash scripts/postgres.sh \
-    bash -c '.build/release/resonance index bench --postgres "$RESONANCE_TEST_POSTGRES_URL" "$@"' bench "$@"
+    bash -c '.build/release/resonance-bench index --postgres "$RESONANCE_TEST_POSTGRES_URL" "$@"' bench "$@"

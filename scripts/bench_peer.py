@@ -2,18 +2,18 @@
 """Resonance's writer beside tensorstore (Google's C++ Zarr library) on the same frames.
 
 Both write the same uint16 frames (made here with numpy: Poisson counts around a ring and
-a beam stop, like `resonance bench`'s synthetic detector) with the same codec (bytes +
+a beam stop, like `resonance-bench`'s synthetic detector) with the same codec (bytes +
 blosc zstd level 1, byte shuffle, 256 KiB blocks) into Zarr v3, each frame written as it
 arrives (as a detector writer must), and both end with the data on disk:
 
-  resonance  `resonance bench --frames-file`: writeEvent + writeFrame per frame, closeRun
+  resonance  `resonance-bench --frames-file`: writeEvent + writeFrame per frame, closeRun
              (a SQLite database beside the store; default frame layout)
   tensorstore  one chunk per frame (c/k/0/0), `array[k].write(frame).result()` per frame,
              then syncfs of the file system (tensorstore does not sync by itself)
 
 Repetitions alternate the two, so a change in the machine's load hits both alike.
 
-  python3 scripts/bench_peer.py --resonance .build/release/resonance [--dir D] [--sizes 2048,512,128] [--quick]
+  python3 scripts/bench_peer.py --resonance-bench .build/release/resonance-bench [--dir D] [--sizes 2048,512,128] [--quick]
 """
 import argparse, ctypes, json, os, shutil, subprocess, sys, tempfile, time
 
@@ -79,7 +79,7 @@ def tensorstore_write(data, path):
 
 
 def resonance_write(binary, raw, size, workdir):
-    out = subprocess.run([binary, "bench", "--frames-file", raw, "--frame-size", str(size), "--dir", workdir],
+    out = subprocess.run([binary, "write", "--frames-file", raw, "--frame-size", str(size), "--dir", workdir],
                          check=True, capture_output=True, text=True)
     result = json.loads(out.stdout)
     return result["seconds"], result["cpu_s"], result["layout"]
@@ -87,7 +87,7 @@ def resonance_write(binary, raw, size, workdir):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--resonance", default=".build/release/resonance")
+    parser.add_argument("--resonance-bench", dest="resonance", default=".build/release/resonance-bench")
     parser.add_argument("--dir", default=None, help="folder on the file system to measure (default: a temporary folder)")
     parser.add_argument("--sizes", default="2048,512,128")
     parser.add_argument("--repetitions", type=int, default=3)

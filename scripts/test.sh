@@ -10,4 +10,4 @@ swift build --build-tests
 bash scripts/postgres.sh swift test --skip-build
 # The tensorstore peer benchmark, quick mode: proves the script and the writer's
 # --frames-file entry work (its figures mean little in a debug build).
-python3 scripts/bench_peer.py --quick --repetitions 1 --resonance .build/debug/resonance
+python3 scripts/bench_peer.py --quick --repetitions 1 --resonance-bench .build/debug/resonance-bench

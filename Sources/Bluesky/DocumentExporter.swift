@@ -35,7 +35,7 @@ public enum DocumentExporter {
     /// lines (`[name, doc]`) through `emit`.
     @discardableResult
     public static func export(dbPath: String, uid: String, pageSize: Int = 1000, emit: (String) throws -> Void) throws -> Summary {
-        let catalog = try Catalog(dbPath: dbPath)
+        let catalog = try Catalog(dbPath: dbPath).open()
         defer { try? catalog.close() }
         let run = try catalog.run(uid)
         var config = Configuration()

@@ -4,32 +4,56 @@ import Logging
 import PostgresNIO
 import Resonance
 
-/// Reads a master index on a PostgreSQL server: the same answers as ``Index`` gives for a
+/// Reads a master index on a PostgreSQL server: the same answers as ``MasterIndex`` gives for a
 /// SQLite file holding the same beamtimes.
 ///
 /// ```swift
-/// let index = try PostgresIndex(url: "postgres://reader@db.example.org/resonance")
+/// let index = try PostgresIndex(url: "postgres://reader@db.example.org/resonance").open()
 /// for hit in try index.search(IndexQuery(tag: "polymer", limit: 20)) { print(hit.uid) }
 /// ```
 ///
 /// Every search is one statement, so it sees each beamtime either before or after an
 /// indexer's transaction, never half of it. Calls block; see ``Blocking`` for the rule.
-public final class PostgresIndex: MasterIndexReader {
+public final class PostgresIndex: MasterIndexReading {
     /// The URL without its password.
-    public var location: String { session.url.redacted }
-    let session: PostgresSession
+    public var location: String { url.redacted }
+    let url: PostgresURL
+    private let lifecycle = Lifecycle<PostgresSession>()
 
-    /// Connects to the server and checks that the database holds a master index.
+    /// The open session; throws ``IndexError/notOpen(_:)`` before ``open()`` and after ``close()``.
+    var session: PostgresSession {
+        get throws { try lifecycle.resource(notOpen: IndexError.notOpen(location), closed: IndexError.notOpen(location)) }
+    }
+
+    /// A reader of the database at `url`; nothing is touched until ``open()``.
+    ///
+    /// Throws ``PostgresIndexError`` (`.invalidURL`) for a URL that cannot be parsed.
+    public init(url: String) throws {
+        self.url = try PostgresURL(url)
+    }
+
+    /// Connects and checks that the database holds a master index. Opening an open
+    /// index does nothing. A connection the server drops later is made again by the next call.
     ///
     /// Throws ``PostgresIndexError`` for an unreachable server, refused credentials, a
     /// missing or empty database, another application's tables or a newer schema.
-    public init(url: String) throws {
-        session = PostgresSession(url: try PostgresURL(url))
-        try session.run(check: PostgresIndexSchema.checkReadable(session.url.redacted)) { _, _ in }
+    @discardableResult
+    public func open() throws -> PostgresIndex {
+        try lifecycle.open {
+            let session = PostgresSession(url: url)
+            do {
+                try session.run(check: PostgresIndexSchema.checkReadable(url.redacted)) { _, _ in }
+            } catch {
+                try? session.close()
+                throw error
+            }
+            return session
+        }
+        return self
     }
 
-    /// Closes the connection; the next call opens it again.
-    public func close() throws { try session.close() }
+    /// Closes the connection; later calls throw ``IndexError/notOpen(_:)`` until ``open()``.
+    public func close() throws { try lifecycle.close()?.close() }
 
     public func researchers() throws -> [ResearcherInfo] {
         try session.run { connection, logger in
@@ -102,7 +126,7 @@ public final class PostgresIndex: MasterIndexReader {
     }
 
     /// The search as one statement, with the same meaning as the SQLite one
-    /// (`Index.searchSQL`): LIKE folds ASCII case only, a tag is one exact element.
+    /// (`MasterIndex.searchSQL`): LIKE folds ASCII case only, a tag is one exact element.
     static func searchSQL(_ connection: PostgresConnection, _ logger: Logger, _ query: IndexQuery) async throws -> PostgresQuery {
         var conditions: [String] = []
         var binds = PostgresBindings()
@@ -114,7 +138,7 @@ public final class PostgresIndex: MasterIndexReader {
         case .exactly(let name)?:
             conditions.append("r.sample_name = \(bind(name))")
         case .containing(let part)?:
-            let pattern = "%" + Index.likeEscaped(asciiLowercased(part)) + "%"
+            let pattern = "%" + MasterIndex.likeEscaped(asciiLowercased(part)) + "%"
             conditions.append("\(PostgresIndexSchema.lowered("r.sample_name")) LIKE \(bind(pattern))")
         case nil: break
         }

@@ -4,10 +4,10 @@ import Logging
 import PostgresNIO
 import Resonance
 
-/// Writes a master index on a PostgreSQL server, with the rules of ``IndexWriter``.
+/// Writes a master index on a PostgreSQL server, with the rules of ``MasterIndexWriter``.
 ///
 /// ```swift
-/// let index = try PostgresIndexWriter(url: "postgres://indexer@db.example.org/resonance")
+/// let index = try PostgresIndexWriter(url: "postgres://indexer@db.example.org/resonance").open()
 /// let ada = try index.registerResearcher(name: "Ada", rootPath: "/data/ada")
 /// try index.indexBeamtime(dbPath: "/data/ada/2026-03-05.db", researcherID: ada)
 /// ```
@@ -19,23 +19,53 @@ import Resonance
 /// one copy of each run (a run uid is the key), and a reader sees a beamtime before or
 /// after, never half. A killed indexer
 /// leaves nothing: the server rolls its transaction back. Calls block; see ``Blocking``.
-public final class PostgresIndexWriter: MasterIndexWriter {
+public final class PostgresIndexWriter: MasterIndexWriting {
     /// The URL without its password.
-    public var location: String { session.url.redacted }
-    let session: PostgresSession
+    public var location: String { url.redacted }
+    let url: PostgresURL
+    private let lifecycle = Lifecycle<PostgresSession>()
 
-    /// A writer for the database at `url`; nothing is touched until first use.
+    /// The open session; throws ``IndexError/notOpen(_:)`` before ``open()`` and after ``close()``.
+    var session: PostgresSession {
+        get throws { try lifecycle.resource(notOpen: IndexError.notOpen(location), closed: IndexError.notOpen(location)) }
+    }
+
+    /// A writer for the database at `url`; nothing is touched until ``open()``.
     ///
     /// Throws ``PostgresIndexError`` (`.invalidURL`) for a URL that cannot be parsed.
     public init(url: String) throws {
-        session = PostgresSession(url: try PostgresURL(url))
+        self.url = try PostgresURL(url)
     }
+
+    /// Connects and checks that the database holds a master index (creating the schema in an empty one). Opening an open
+    /// index does nothing. A connection the server drops later is made again by the next call.
+    ///
+    /// Throws ``PostgresIndexError`` for an unreachable server, refused credentials, a
+    /// missing or empty database, another application's tables or a newer schema.
+    @discardableResult
+    public func open() throws -> PostgresIndexWriter {
+        try lifecycle.open {
+            let session = PostgresSession(url: url)
+            do {
+                try session.run(check: PostgresIndexSchema.ensureWritable(url.redacted)) { _, _ in }
+            } catch {
+                try? session.close()
+                throw error
+            }
+            return session
+        }
+        return self
+    }
+
+    /// Closes the connection; later calls throw ``IndexError/notOpen(_:)`` until ``open()``.
+    public func close() throws { try lifecycle.close()?.close() }
+
 
     /// Runs `body` in a retried transaction, after the schema check.
     private func transaction<T: Sendable>(
         isolation: PostgresSession.Isolation = .serializable, _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
     ) throws -> T {
-        try session.run(check: PostgresIndexSchema.ensureWritable(session.url.redacted)) { connection, logger in
+        try session.run(check: PostgresIndexSchema.ensureWritable(url.redacted)) { connection, logger in
             try await PostgresSession.transaction(connection, logger, isolation: isolation) { try await body($0, logger) }
         }
     }
@@ -46,20 +76,15 @@ public final class PostgresIndexWriter: MasterIndexWriter {
         try await connection.query("SELECT pg_advisory_xact_lock(827165, \(Int32(truncatingIfNeeded: beamtimeID)))", logger: logger)
     }
 
-    public func ensureSchema() throws {
-        try session.run(check: PostgresIndexSchema.ensureWritable(session.url.redacted)) { _, _ in }
-    }
-
-    public func close() throws { try session.close() }
 
     @discardableResult
     public func registerResearcher(
         name: String, rootPath: String? = nil, email: String? = nil, orcid: String? = nil, affiliation: String? = nil
     ) throws -> Int64 {
-        try IndexWriter.checkText(name, kind: "researcher name")
+        try MasterIndexWriter.checkText(name, kind: "researcher name")
         let root = try rootPath.map { path throws(IndexError) in
-            try IndexWriter.checkText(path, kind: "root path")
-            return IndexWriter.standardizedPath(path)
+            try MasterIndexWriter.checkText(path, kind: "root path")
+            return MasterIndexWriter.standardizedPath(path)
         }
         return try transaction { connection, logger in
             try await Self.registerResearcher(
@@ -91,8 +116,8 @@ public final class PostgresIndexWriter: MasterIndexWriter {
 
     @discardableResult
     public func registerBeamtime(researcherID: Int64, label: String? = nil, dbPath: String, timeStart: Double? = nil) throws -> Int64 {
-        try IndexWriter.checkText(dbPath, kind: "beamtime path")
-        if let label { try IndexWriter.checkText(label, kind: "beamtime label") }
+        try MasterIndexWriter.checkText(dbPath, kind: "beamtime path")
+        if let label { try MasterIndexWriter.checkText(label, kind: "beamtime label") }
         return try transaction { connection, logger in
             try await Self.registerBeamtime(connection, logger, researcherID: researcherID, label: label, dbPath: dbPath, timeStart: timeStart)
         }
@@ -104,7 +129,7 @@ public final class PostgresIndexWriter: MasterIndexWriter {
         guard try await !connection.query("SELECT 1 FROM researchers WHERE id = \(researcherID)", logger: logger).all().isEmpty else {
             throw IndexError.unknownResearcher(id: researcherID)
         }
-        let path = IndexWriter.standardizedPath(dbPath)
+        let path = MasterIndexWriter.standardizedPath(dbPath)
         if let row = try await connection.query("SELECT id, researcher_id FROM beamtimes WHERE db_path = \(path)", logger: logger).all().first {
             let id: Int64 = try row.value("id")
             try await connection.query(
@@ -147,7 +172,7 @@ public final class PostgresIndexWriter: MasterIndexWriter {
         uid: String, researcherID: Int64, beamtimeID: Int64, planName: String, sampleName: String? = nil,
         timeStart: Double, tags: [String] = []
     ) throws {
-        let run = IndexWriter.RunEntry(uid: uid, planName: planName, sampleName: sampleName, timeStart: timeStart, tags: tags)
+        let run = MasterIndexWriter.RunEntry(uid: uid, planName: planName, sampleName: sampleName, timeStart: timeStart, tags: tags)
         try run.validate()
         try transaction { connection, logger in
             try await Self.checkOwner(connection, logger, researcherID: researcherID, beamtimeID: beamtimeID)
@@ -171,7 +196,7 @@ public final class PostgresIndexWriter: MasterIndexWriter {
     /// Inserts or updates `runs` in one statement: the runs travel as one JSON array,
     /// expanded by `jsonb_to_recordset` (thousands of runs per round trip).
     static func upsert(
-        _ connection: PostgresConnection, _ logger: Logger, _ runs: some Collection<IndexWriter.RunEntry>,
+        _ connection: PostgresConnection, _ logger: Logger, _ runs: some Collection<MasterIndexWriter.RunEntry>,
         researcherID: Int64, beamtimeID: Int64
     ) async throws {
         let rows = runs.map { run -> JSONValue in
@@ -196,17 +221,17 @@ public final class PostgresIndexWriter: MasterIndexWriter {
     // MARK: Whole beamtimes
 
     /// Makes the beamtime's indexed runs exactly the runs its file holds, in one
-    /// transaction; see ``IndexWriter/indexBeamtime(dbPath:researcherID:label:)``.
+    /// transaction; see ``MasterIndexWriter/indexBeamtime(dbPath:researcherID:label:)``.
     @discardableResult
     public func indexBeamtime(dbPath: String, researcherID: Int64, label: String? = nil) throws -> BeamtimeIndexing {
-        try indexBeamtime(dbPath: dbPath, researcherID: researcherID, label: label, runs: IndexWriter.readRuns(ofBeamtime: dbPath))
+        try indexBeamtime(dbPath: dbPath, researcherID: researcherID, label: label, runs: MasterIndexWriter.readRuns(ofBeamtime: dbPath))
     }
 
-    /// The same for runs already read (``IndexWriter/readRuns(ofBeamtime:)``), or made by a benchmark.
+    /// The same for runs already read (``MasterIndexWriter/readRuns(ofBeamtime:)``), or made by a benchmark.
     @discardableResult
-    public func indexBeamtime(dbPath: String, researcherID: Int64, label: String?, runs: [IndexWriter.RunEntry]) throws -> BeamtimeIndexing {
-        try IndexWriter.checkText(dbPath, kind: "beamtime path")
-        if let label { try IndexWriter.checkText(label, kind: "beamtime label") }
+    public func indexBeamtime(dbPath: String, researcherID: Int64, label: String?, runs: [MasterIndexWriter.RunEntry]) throws -> BeamtimeIndexing {
+        try MasterIndexWriter.checkText(dbPath, kind: "beamtime path")
+        if let label { try MasterIndexWriter.checkText(label, kind: "beamtime label") }
         for run in runs { try run.validate() }
         // One row per uid (the last wins, as successive upserts would leave it).
         var seen = Set<String>()
@@ -244,22 +269,22 @@ public final class PostgresIndexWriter: MasterIndexWriter {
     }
 }
 
-/// Opens a master index by its location: a file path is SQLite (``IndexWriter``,
-/// ``Index``), a `postgres://` or `postgresql://` URL is PostgreSQL (``PostgresIndexWriter``,
+/// Opens a master index by its location: a file path is SQLite (``MasterIndexWriter``,
+/// ``MasterIndex``), a `postgres://` or `postgresql://` URL is PostgreSQL (``PostgresIndexWriter``,
 /// ``PostgresIndex``).
 public enum MasterIndexes {
-    /// A writer for `location`; nothing is touched until first use.
-    public static func writer(at location: String) throws -> any MasterIndexWriter {
+    /// A writer for `location`, not open yet (see ``Openable``).
+    public static func writer(at location: String) throws -> any MasterIndexWriting {
         switch IndexLocation(location) {
-        case .file(let path): return IndexWriter(indexDBPath: path)
+        case .file(let path): return MasterIndexWriter(indexDBPath: path)
         case .postgres(let url): return try PostgresIndexWriter(url: url)
         }
     }
 
-    /// A reader of the existing index at `location`.
-    public static func reader(at location: String) throws -> any MasterIndexReader {
+    /// A reader of the existing index at `location`, not open yet (see ``Openable``).
+    public static func reader(at location: String) throws -> any MasterIndexReading {
         switch IndexLocation(location) {
-        case .file(let path): return try Index(path: path)
+        case .file(let path): return MasterIndex(path: path)
         case .postgres(let url): return try PostgresIndex(url: url)
         }
     }

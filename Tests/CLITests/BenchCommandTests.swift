@@ -2,14 +2,14 @@ import Foundation
 import JSONValue
 import Testing
 
-/// `resonance bench --quick --json` as CI runs it: it must finish and print every figure
+/// `resonance-bench --quick --json` as CI runs it: it must finish and print every figure
 /// with its baseline. Speed is not checked here (CI machines vary); the shape is.
-@Suite("resonance bench")
+@Suite("resonance-bench")
 struct BenchCommandTests {
     let dir = TempDir()
 
     @Test func quickJSONHasEveryPhaseWithItsBaseline() throws {
-        let result = try resonance("bench", "--quick", "--json", "--dir", dir.path)
+        let result = try runCommand(builtExecutable("resonance-bench"), ["--quick", "--json", "--dir", dir.path])
         try #require(result.status == 0, "exit \(result.status): \(result.stderr)")
         let report = try JSONValue(parsing: result.stdout)
 
@@ -87,7 +87,7 @@ struct BenchCommandTests {
     }
 
     @Test func aMissingDirIsRefusedClearly() throws {
-        let result = try resonance("bench", "--quick", "--dir", dir.file("nowhere"))
+        let result = try runCommand(builtExecutable("resonance-bench"), ["--quick", "--dir", dir.file("nowhere")])
         #expect(result.status != 0)
         #expect(result.stderr.contains("nowhere"), "\(result.stderr)")
     }

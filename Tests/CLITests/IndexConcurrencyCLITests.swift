@@ -26,7 +26,7 @@ struct IndexAddUsageTests {
         let search = try resonance(["index", "search", "i.db", "--json"], in: dir.path)
         let hits = try #require(try JSONValue(parsing: search.stdout).arrayValue)
         #expect(hits.count == 2)
-        let researchers = try Index(path: dir.file("i.db")).researchers()
+        let researchers = try MasterIndex(path: dir.file("i.db")).open().researchers()
         // The root is the folder the file is in, stored absolute.
         #expect(researchers.map(\.rootPath) == [URL(fileURLWithPath: dir.path).standardizedFileURL.path])
     }

@@ -113,7 +113,7 @@ func readWhileWriting(db: String, seconds: Double) -> Never {
     do {
         // The writer may not have created the file yet.
         while !FileManager.default.fileExists(atPath: db) && Date() < deadline { usleep(20_000) }
-        let catalog = try Catalog(dbPath: db)
+        let catalog = try Catalog(dbPath: db).open()
         while Date() < deadline {
             guard let summary = try catalog.recent(1).first else { usleep(10_000); continue }
             let run = try catalog.run(summary.uid)

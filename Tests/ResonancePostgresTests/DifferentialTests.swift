@@ -15,9 +15,9 @@ struct DifferentialTests {
     static let researchers = ["Ada", "Grace", "Émilie"]
 
     /// Both indexes, filled through the public writer API in the same order.
-    func makeIndexes(_ db: TestDatabase, rng: inout SplitMix64) throws -> (any MasterIndexReader, any MasterIndexReader, [Double]) {
+    func makeIndexes(_ db: TestDatabase, rng: inout SplitMix64) throws -> (any MasterIndexReading, any MasterIndexReading, [Double]) {
         var times: [Double] = []
-        var plan: [(researcher: Int, beamtime: Int, run: IndexWriter.RunEntry)] = []
+        var plan: [(researcher: Int, beamtime: Int, run: MasterIndexWriter.RunEntry)] = []
         for k in 0..<600 {
             // Whole and fractional seconds, many ties (the newest-first order breaks them by index order).
             let t = 1_772_700_000 + Double(rng.next() % 400) * 3600 + (rng.next() % 3 == 0 ? 0.25 : 0)
@@ -27,11 +27,11 @@ struct DifferentialTests {
             let sample: String? = rng.next() % 12 == 0 ? nil : Self.samples[Int(rng.next() % UInt64(Self.samples.count))]
             let researcher = Int(rng.next() % 3)
             plan.append((researcher, researcher * 4 + Int(rng.next() % 4),
-                         IndexWriter.RunEntry(uid: String(format: "run%05d", k), planName: Self.plans[Int(rng.next() % 4)], sampleName: sample, timeStart: t, tags: tags)))
+                         MasterIndexWriter.RunEntry(uid: String(format: "run%05d", k), planName: Self.plans[Int(rng.next() % 4)], sampleName: sample, timeStart: t, tags: tags)))
         }
-        let sqlite = IndexWriter(indexDBPath: dir.file("index.db"))
-        let postgres = try PostgresIndexWriter(url: db.url)
-        for writer in [sqlite, postgres] as [any MasterIndexWriter] {
+        let sqlite = try MasterIndexWriter(indexDBPath: dir.file("index.db")).open()
+        let postgres = try PostgresIndexWriter(url: db.url).open()
+        for writer in [sqlite, postgres] as [any MasterIndexWriting] {
             let people = try Self.researchers.map {
                 try writer.registerResearcher(name: $0, rootPath: "/data/" + $0, email: nil, orcid: nil, affiliation: nil)
             }
@@ -51,7 +51,7 @@ struct DifferentialTests {
             }
             try writer.close()
         }
-        return (try Index(path: dir.file("index.db")), try PostgresIndex(url: db.url), times)
+        return (try MasterIndex(path: dir.file("index.db")).open(), try PostgresIndex(url: db.url).open(), times)
     }
 
     @Test func hundredsOfGeneratedQueriesGetIdenticalAnswers() throws {

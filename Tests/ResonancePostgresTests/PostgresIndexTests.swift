@@ -10,8 +10,8 @@ struct PostgresIndexTests {
 
     @Test func theSchemaIsCreatedVersionedAndCheckedAgain() throws {
         let db = try TestDatabase("schema")
-        let writer = try PostgresIndexWriter(url: db.url)
-        try writer.ensureSchema()
+        let writer = try PostgresIndexWriter(url: db.url).open()
+        try writer.open()
         try writer.close()
         #expect(try db.strings("SELECT value FROM resonance_index_meta WHERE key = 'schema_version'") == ["1"])
         #expect(try db.strings("SELECT value FROM resonance_index_meta WHERE key = 'application'") == ["resonance-master-index"])
@@ -21,17 +21,17 @@ struct PostgresIndexTests {
         #expect(try db.strings("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'runs_index'::regclass AND attname IN ('tags', 'metadata', 'started_at') ORDER BY attname")
             == ["jsonb", "timestamp with time zone", "text[]"])
         // A second writer (another machine) finds the schema and changes nothing.
-        try PostgresIndexWriter(url: db.url).ensureSchema()
+        try PostgresIndexWriter(url: db.url).open()
         #expect(try db.strings("SELECT count(*)::text FROM resonance_index_meta") == ["2"])
-        #expect(try PostgresIndex(url: db.url).researchers().isEmpty)
+        #expect(try PostgresIndex(url: db.url).open().researchers().isEmpty)
     }
 
     @Test func registrationIsIdempotentAsInSQLite() throws {
         let db = try TestDatabase("register")
-        let writer = try PostgresIndexWriter(url: db.url)
+        let writer = try PostgresIndexWriter(url: db.url).open()
         let ada = try writer.registerResearcher(name: "Ada", rootPath: "/data/ada", email: "ada@example.org")
         #expect(try writer.registerResearcher(name: "Ada", orcid: "0000-0002-1825-0097") == ada)
-        let info = try PostgresIndex(url: db.url).researchers()
+        let info = try PostgresIndex(url: db.url).open().researchers()
         #expect(info == [ResearcherInfo(id: ada, name: "Ada", rootPath: "/data/ada", email: "ada@example.org", orcid: "0000-0002-1825-0097")])
         #expect(throws: IndexError.rootPathRequired(researcher: "Grace")) { try writer.registerResearcher(name: "Grace") }
         let beamtime = try writer.registerBeamtime(researcherID: ada, dbPath: "/data/ada/../ada/2026-03-05.db")
@@ -43,9 +43,9 @@ struct PostgresIndexTests {
         #expect(throws: IndexError.invalidValue(kind: "plan name", value: "", reason: "must not be empty")) {
             try writer.indexRun(uid: "u1", researcherID: ada, beamtimeID: beamtime, planName: "", timeStart: 1)
         }
-        let beamtimes = try PostgresIndex(url: db.url).beamtimes(researcher: "Ada")
+        let beamtimes = try PostgresIndex(url: db.url).open().beamtimes(researcher: "Ada")
         #expect(beamtimes.map(\.label) == ["March"])
-        #expect(throws: IndexError.unknownResearcherName("Bob", known: ["Ada"])) { try PostgresIndex(url: db.url).search(researcher: "Bob") }
+        #expect(throws: IndexError.unknownResearcherName("Bob", known: ["Ada"])) { try PostgresIndex(url: db.url).open().search(researcher: "Bob") }
     }
 
     /// Whole beamtime files, on both backends: the same results and the same hits.
@@ -55,7 +55,7 @@ struct PostgresIndexTests {
         try dir.makeFolder("ada")
         try makeBeamtime(march, samples: [("PS", ["polymer", "reference"]), ("P3HT", [])])
         try makeBeamtime(april, samples: [("gold_100%", ["calibration"])], runsPerSample: 3)
-        let writers: [any MasterIndexWriter] = [IndexWriter(indexDBPath: dir.file("index.db")), try PostgresIndexWriter(url: db.url)]
+        let writers: [any MasterIndexWriting] = [try MasterIndexWriter(indexDBPath: dir.file("index.db")).open(), try PostgresIndexWriter(url: db.url).open()]
         var results: [[BeamtimeIndexing]] = []
         for writer in writers {
             let ada = try writer.registerResearcher(name: "Ada", rootPath: dir.path, email: nil, orcid: nil, affiliation: nil)
@@ -67,7 +67,7 @@ struct PostgresIndexTests {
         }
         #expect(results[0] == results[1])
         #expect(results[1].map(\.added) == [4, 3, 0])
-        let readers: [any MasterIndexReader] = [try Index(path: dir.file("index.db")), try PostgresIndex(url: db.url)]
+        let readers: [any MasterIndexReading] = [try MasterIndex(path: dir.file("index.db")).open(), try PostgresIndex(url: db.url).open()]
         for query in [IndexQuery(), IndexQuery(tag: "polymer"), IndexQuery(sample: .containing("%")), IndexQuery(plan: "rsoxs", limit: 2)] {
             #expect(try readers[0].search(query) == readers[1].search(query))
         }
@@ -80,12 +80,12 @@ struct PostgresIndexTests {
     @Test func anUnreachableServerIsNamed() throws {
         let url = "postgres://ada:s3cret@127.0.0.1:1/index"
         #expect {
-            try PostgresIndex(url: url)
+            try PostgresIndex(url: url).open()
         } throws: { error in
             let text = "\(error)"
             return text.contains("postgres://ada@127.0.0.1:1/index") && text.contains("cannot reach") && !text.contains("s3cret")
         }
-        #expect(throws: PostgresIndexError.self) { try PostgresIndexWriter(url: url).ensureSchema() }
+        #expect(throws: PostgresIndexError.self) { try PostgresIndexWriter(url: url).open() }
     }
 
     @Test func wrongCredentialsAreNamedWithoutThePassword() throws {
@@ -93,7 +93,7 @@ struct PostgresIndexTests {
         let server = try PostgresURL(db.url)
         let url = "postgres://\(server.user):wrong-s3cret@\(server.host ?? "127.0.0.1"):\(server.port)/\(db.name)"
         #expect {
-            try PostgresIndexWriter(url: url).ensureSchema()
+            try PostgresIndexWriter(url: url).open()
         } throws: { error in
             guard let error = error as? PostgresIndexError, case .authenticationFailed = error.problem else { return false }
             return error.description.contains("postgres://\(server.user)@") && !error.description.contains("wrong-s3cret")
@@ -105,7 +105,7 @@ struct PostgresIndexTests {
         let db = try TestDatabase("foreign")
         try db.execute("CREATE TABLE orders (id int PRIMARY KEY, total numeric)")
         try db.execute("INSERT INTO orders VALUES (1, 9.5)")
-        for attempt in [{ try PostgresIndexWriter(url: db.url).ensureSchema() }, { _ = try PostgresIndex(url: db.url) }] {
+        for attempt: () throws -> Void in [{ _ = try PostgresIndexWriter(url: db.url).open() }, { _ = try PostgresIndex(url: db.url).open() }] {
             #expect {
                 try attempt()
             } throws: { error in
@@ -119,22 +119,22 @@ struct PostgresIndexTests {
 
     @Test func aNewerSchemaIsRefusedUntouched() throws {
         let db = try TestDatabase("newer")
-        let writer = try PostgresIndexWriter(url: db.url)
+        let writer = try PostgresIndexWriter(url: db.url).open()
         let ada = try writer.registerResearcher(name: "Ada", rootPath: "/data/ada")
         try writer.close()
         try db.execute("UPDATE resonance_index_meta SET value = '99' WHERE key = 'schema_version'")
         let expected = PostgresIndexError(location: db.url, problem: .newerSchema(found: 99, supported: PostgresIndexSchema.version))
-        #expect(throws: expected) { try PostgresIndexWriter(url: db.url).registerResearcher(name: "Grace", rootPath: "/g") }
-        #expect(throws: expected) { try PostgresIndex(url: db.url) }
+        #expect(throws: expected) { try PostgresIndexWriter(url: db.url).open().registerResearcher(name: "Grace", rootPath: "/g") }
+        #expect(throws: expected) { try PostgresIndex(url: db.url).open() }
         #expect(try db.strings("SELECT id::text || ' ' || name FROM researchers") == ["\(ada) Ada"])
     }
 
     @Test func anEmptyDatabaseIsNotAnIndexToRead() throws {
         let db = try TestDatabase("empty")
-        #expect(throws: PostgresIndexError(location: db.url, problem: .notAnIndex)) { try PostgresIndex(url: db.url) }
+        #expect(throws: PostgresIndexError(location: db.url, problem: .notAnIndex)) { try PostgresIndex(url: db.url).open() }
         let missing = try TestServer.server().url(ofDatabase: "rt_no_such_database")
         #expect(throws: PostgresIndexError(location: missing, problem: .noSuchDatabase("rt_no_such_database"))) {
-            try PostgresIndexWriter(url: missing).ensureSchema()
+            try PostgresIndexWriter(url: missing).open()
         }
     }
 }

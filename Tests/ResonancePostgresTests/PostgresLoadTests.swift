@@ -14,9 +14,9 @@ struct PostgresLoadTests {
 
     /// Version `version` of beamtime `b`: the same uids every time, every run of one version
     /// with the same plan, so a search that saw half a re-indexing would see two plans.
-    static func runs(beamtime b: Int, version: Int) -> [IndexWriter.RunEntry] {
+    static func runs(beamtime b: Int, version: Int) -> [MasterIndexWriter.RunEntry] {
         (0..<runsPerBeamtime).map { k in
-            IndexWriter.RunEntry(
+            MasterIndexWriter.RunEntry(
                 uid: "bt\(b)-run\(k)", planName: "v\(version)", sampleName: "sample-\(b)",
                 timeStart: 1_772_700_000 + Double(b * runsPerBeamtime + k), tags: ["bt\(b)", version % 2 == 0 ? "even" : "odd"])
         }
@@ -35,7 +35,7 @@ struct PostgresLoadTests {
     /// machines) and 32 searchers: no error, no duplicate, every answer whole.
     @Test func eightIndexersAndThirtyTwoSearchers() throws {
         let db = try TestDatabase("load")
-        let setup = try PostgresIndexWriter(url: db.url)
+        let setup = try PostgresIndexWriter(url: db.url).open()
         let ada = try setup.registerResearcher(name: "Ada", rootPath: "/data/ada")
         try setup.close()
         let tally = Tally()
@@ -49,7 +49,7 @@ struct PostgresLoadTests {
                 defer { group.leave() }
                 var rng = SplitMix64(seed: UInt64(i + 1))
                 do {
-                    let writer = try PostgresIndexWriter(url: url)
+                    let writer = try PostgresIndexWriter(url: url).open()
                     defer { try? writer.close() }
                     var version = 0
                     while Date() < deadline {
@@ -75,7 +75,7 @@ struct PostgresLoadTests {
                 var rng = SplitMix64(seed: UInt64(100 + s))
                 do {
                     // Readers may start before the first beamtime is in: the schema is there.
-                    let index = try PostgresIndex(url: url)
+                    let index = try PostgresIndex(url: url).open()
                     while Date() < deadline {
                         let b = Int(rng.next() % UInt64(Self.beamtimes))
                         let query = switch rng.next() % 3 {
@@ -120,7 +120,7 @@ struct PostgresLoadTests {
         func count() throws -> Int {
             Int(try db.strings("SELECT count(*)::text FROM runs_index").first ?? "") ?? -1
         }
-        try PostgresIndexWriter(url: db.url).ensureSchema()  // so that the kills land in the beamtime's transaction
+        try PostgresIndexWriter(url: db.url).open()  // so that the kills land in the beamtime's transaction
         var outcomes: [Int] = []
         for delay in [0.3, 0.8, 1.5] {
             let process = Process()
@@ -149,6 +149,6 @@ struct PostgresLoadTests {
         kill(process.process.processIdentifier, SIGKILL)
         _ = process.wait()
         #expect(try count() == uids.count)
-        #expect(try PostgresIndex(url: db.url).search(limit: nil).map(\.uid).sorted() == uids.sorted())
+        #expect(try PostgresIndex(url: db.url).open().search(limit: nil).map(\.uid).sorted() == uids.sorted())
     }
 }

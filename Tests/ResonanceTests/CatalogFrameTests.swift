@@ -13,7 +13,7 @@ struct CatalogFrameTests {
         let path = try copyReferenceBeamtime(to: dir)
         let expected = try JSONValue(parsing: String(contentsOfFile: fixturesDir + "/reference-beamtime/expected.json", encoding: .utf8))
         let spec = try #require(expected["runs"]?["rsoxs"]?["images"]?["ccd"])
-        let run = try Catalog(dbPath: path).run(try #require(expected["runs"]?["rsoxs"]?["uid"]?.stringValue))
+        let run = try Catalog(dbPath: path).open().run(try #require(expected["runs"]?["rsoxs"]?["uid"]?.stringValue))
         let ccd = try run.frames(field: "ccd")
         #expect(ccd.count == 5)
         #expect(JSONValue.array(ccd.shape.map { .int(Int64($0)) }) == spec["zarr_shape"])
@@ -63,7 +63,7 @@ struct CatalogFrameTests {
             }
             return uid
         }
-        let frames = try Catalog(dbPath: db).run(uid).frames()
+        let frames = try Catalog(dbPath: db).open().run(uid).frames()
         #expect(frames.count == 4)
         #expect(frames.events.map(\.stream) == ["primary", "baseline", "primary", "baseline"])
         #expect(frames.seqNums == [1, 1, 2, 2])
@@ -73,7 +73,7 @@ struct CatalogFrameTests {
 
     @Test func frameIndexAndRangeErrorsNameTheField() throws {
         let path = try copyReferenceBeamtime(to: dir)
-        let ccd = try Catalog(dbPath: path).run("24b99aa4").frames(field: "ccd")
+        let ccd = try Catalog(dbPath: path).open().run("24b99aa4").frames(field: "ccd")
         #expect(throws: CatalogError.frameIndexOutOfRange(field: "ccd", index: 5, count: 5)) { try ccd.frame(5) }
         #expect(throws: CatalogError.frameIndexOutOfRange(field: "ccd", index: -6, count: 5)) { try ccd.frame(-6) }
         #expect(throws: CatalogError.frameRangeOutOfBounds(field: "ccd", range: 3..<7, count: 5)) { try ccd.frames(3..<7) }
@@ -86,7 +86,7 @@ struct CatalogFrameTests {
 
     @Test func unknownFieldGivesAnEmptySequence() throws {
         let path = try copyReferenceBeamtime(to: dir)
-        let catalog = try Catalog(dbPath: path)
+        let catalog = try Catalog(dbPath: path).open()
         let none = try catalog.run("24b99aa4").frames(field: "no_such_detector")
         #expect(none.isEmpty)
         #expect(none.count == 0)
@@ -127,7 +127,7 @@ struct CatalogFrameTests {
             #expect(FileManager.default.fileExists(atPath: dir.file("beamtime.zarr/runs/\(uid)/ccd/c/1/0/0")))
             #expect(!FileManager.default.fileExists(atPath: dir.file("beamtime.zarr/runs/\(uid)/ccd/c/2/0/0")))
         }
-        let run = try Catalog(dbPath: db).run(uid)
+        let run = try Catalog(dbPath: db).open().run(uid)
         #expect(run.frameFields.map(\.name) == ["ccd", "diff"])
         let ccd = try run.frames(field: "ccd")
         #expect(ccd.shape == [6, 20, 30])
@@ -150,7 +150,7 @@ struct CatalogFrameTests {
     @Test(arguments: [FrameLayout.chunkPerFrame, .sharded(framesPerShard: 16)])
     func manyFramesDecodeInParallelIntoOneBufferAsOneByOne(layout: FrameLayout) throws {
         let uid = try writeFrames(frames: 40, rows: 64, columns: 48, layout: layout)
-        let ccd = try Catalog(dbPath: db).run(uid).frames(field: "ccd")
+        let ccd = try Catalog(dbPath: db).open().run(uid).frames(field: "ccd")
         let together = try ccd.frames(5..<37, as: UInt16.self)
         var oneByOne: [UInt16] = []
         for k in 5..<37 { oneByOne += try ccd.frame(k, as: UInt16.self).pixels }
@@ -180,7 +180,7 @@ struct CatalogFrameTests {
         var meta = try #require(try JSONValue(parsing: String(contentsOfFile: metaPath, encoding: .utf8)).objectValue)
         meta["shape"] = [5, 20, 30]
         try meta.jsonText.write(toFile: metaPath, atomically: true, encoding: .utf8)
-        let ccd = try Catalog(dbPath: db).run(uid).frames(field: "ccd")
+        let ccd = try Catalog(dbPath: db).open().run(uid).frames(field: "ccd")
         #expect(ccd.count == 6)
         #expect(try ccd.frame(5, as: UInt16.self).pixels == (0..<600).map { UInt16(truncatingIfNeeded: $0 * 6 + 5) })
     }
@@ -188,7 +188,7 @@ struct CatalogFrameTests {
     @Test func aMissingZarrArrayIsAClearError() throws {
         let uid = try writeFrames(frames: 2)
         try FileManager.default.removeItem(atPath: dir.file("beamtime.zarr/runs/\(uid)/diff"))
-        let run = try Catalog(dbPath: db).run(uid)
+        let run = try Catalog(dbPath: db).open().run(uid)
         #expect(try run.frames(field: "ccd").count == 2)
         do {
             _ = try run.frames(field: "diff")
@@ -227,7 +227,7 @@ struct CatalogFrameTests {
                                   serializer=BytesCodec(endian="big"), compressors=[GzipCodec(level=5)])
             c[:] = data
             """, [dir.file("beamtime.zarr")])
-        let run = try Catalog(dbPath: db).run(uid)
+        let run = try Catalog(dbPath: db).open().run(uid)
         let expected: [Int32] = (0..<120).map { (i: Int) -> Int32 in i / 24 == 3 ? 0 : Int32((i - 50) * 1000) }
         for field in ["multi", "sharded", "gz"] {
             let frames = try run.frames(field: field)

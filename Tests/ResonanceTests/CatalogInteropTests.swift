@@ -116,7 +116,7 @@ struct CatalogInteropTests {
         let run2 = try #require(out["run2"]?.stringValue)
         #expect(out["chunk2_exists"] == false)
 
-        let catalog = try Catalog(dbPath: db)
+        let catalog = try Catalog(dbPath: db).open()
         defer { try? catalog.close() }
         #expect(try catalog.recent().map(\.uid) == [run2, run1])
         #expect(try catalog.bySample("P3HT").count == 2)
@@ -233,9 +233,9 @@ struct CatalogInteropTests {
         let result = try JSONValue(parsing: out)
         #expect(result == ["uid": .string(uid), "plan": "nexafs", "status": "success", "n": 5, "op": "bob", "stopped": true])
         // And the catalog reads the same file the same way.
-        let table = try Catalog(dbPath: path).run(uid).table()
+        let table = try Catalog(dbPath: path).open().run(uid).table()
         #expect(table.column("I0")?.kind == .double)
         #expect(try table.doubles("sample_current")[4] == -.infinity)
-        #expect(try Catalog(dbPath: path).run(uid).frames(field: "ccd").frame(-1, as: UInt16.self).pixels == (0..<12).map { UInt16(400 + $0) })
+        #expect(try Catalog(dbPath: path).open().run(uid).frames(field: "ccd").frame(-1, as: UInt16.self).pixels == (0..<12).map { UInt16(400 + $0) })
     }
 }

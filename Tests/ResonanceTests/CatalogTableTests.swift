@@ -17,7 +17,7 @@ struct CatalogTableTests {
         let s = try b.stream("primary", run: uid)
         try b.events(s, data)
         try b.close()
-        return try Catalog(dbPath: db).run(uid)
+        return try Catalog(dbPath: db).open().run(uid)
     }
 
     /// The table of stream `stream` of such a run.
@@ -218,7 +218,7 @@ struct CatalogTableTests {
         try b.events(primary, [#"{"x": 1}"#, #"{"x": 2}"#, #"{"x": 3}"#], firstSeq: 2)
         try b.events(baseline, [#"{"ring": 499.0}"#], firstSeq: 5)
         try b.close()
-        let run = try Catalog(dbPath: db).run(uid)
+        let run = try Catalog(dbPath: db).open().run(uid)
         #expect(try run.table().seqNums == [2, 3, 4])
         #expect(try run.table(stream: "baseline").seqNums == [1, 5])
         #expect(run.numEvents == 5)

@@ -13,7 +13,7 @@ struct CatalogTests {
     @Test func readsTheReferenceBeamtimeAsExpectedJSONSays() throws {
         let path = try copyReferenceBeamtime(to: dir)
         let expected = try JSONValue(parsing: String(contentsOfFile: fixturesDir + "/reference-beamtime/expected.json", encoding: .utf8))
-        let catalog = try Catalog(dbPath: path)
+        let catalog = try Catalog(dbPath: path).open()
         defer { try? catalog.close() }
 
         let samples = try catalog.samples()
@@ -88,7 +88,7 @@ struct CatalogTests {
             c.execute("UPDATE runs SET exit_status = 'halted' WHERE uid = ?", (sys.argv[2],))
             c.commit()
             """, [path, uid])
-        let catalog = try Catalog(dbPath: path)
+        let catalog = try Catalog(dbPath: path).open()
         defer { try? catalog.close() }
         let run = try catalog.run(uid)
         #expect(run.exitStatus == ExitStatus(rawValue: "halted"))
@@ -100,7 +100,7 @@ struct CatalogTests {
         // A reader must not write where it reads (archives, other users' folders).
         let path = fixturesDir + "/reference-beamtime/ref_beamtime.db"
         let before = snapshot(fixturesDir + "/reference-beamtime")
-        let catalog = try Catalog(dbPath: path)
+        let catalog = try Catalog(dbPath: path).open()
         #expect(try catalog.recent().count == 2)
         #expect(try catalog.run("79c8c292").table().count == 50)
         try catalog.close()
@@ -124,7 +124,7 @@ struct CatalogTests {
 
     @Test func recentListsNewestFirst() throws {
         try makeListingBeamtime()
-        let catalog = try Catalog(dbPath: db)
+        let catalog = try Catalog(dbPath: db).open()
         let recent = try catalog.recent()
         #expect(recent.map(\.uid) == [fakeUID("cccccccc"), fakeUID("bbbbbbbb"), fakeUID("aaaaaaaa2"), fakeUID("aaaaaaaa1")])
         #expect(try catalog.recent(2).map(\.planName) == ["count", "nexafs"])
@@ -142,7 +142,7 @@ struct CatalogTests {
 
     @Test func bySampleListsTheSamplesRunsNewestFirst() throws {
         try makeListingBeamtime()
-        let catalog = try Catalog(dbPath: db)
+        let catalog = try Catalog(dbPath: db).open()
         #expect(try catalog.bySample("PS").map(\.uid) == [fakeUID("bbbbbbbb"), fakeUID("aaaaaaaa1")])
         #expect(try catalog.bySample("P3HT").map(\.planName) == ["rsoxs"])
         #expect(try catalog.bySample("nobody").isEmpty)
@@ -150,7 +150,7 @@ struct CatalogTests {
 
     @Test func samplesAreReadWithTagsAndExtra() throws {
         try makeListingBeamtime()
-        let samples = try Catalog(dbPath: db).samples()
+        let samples = try Catalog(dbPath: db).open().samples()
         #expect(samples.map(\.name) == ["PS", "P3HT"])
         #expect(samples[0] == SampleMetadata(name: "PS", formula: "C8H8", tags: ["polymer", "reference"], extra: ["thickness_nm": 100], id: 1))
         #expect(samples[1].tags == [])
@@ -159,7 +159,7 @@ struct CatalogTests {
 
     @Test func runIsFoundByUIDOrUniquePrefix() throws {
         try makeListingBeamtime()
-        let catalog = try Catalog(dbPath: db)
+        let catalog = try Catalog(dbPath: db).open()
         #expect(try catalog.run(fakeUID("bbbbbbbb")).planName == "nexafs")
         #expect(try catalog.run("bbbbbbbb").uid == fakeUID("bbbbbbbb"))
         #expect(try catalog.run("BBBBBBBB").uid == fakeUID("bbbbbbbb"))
@@ -172,7 +172,7 @@ struct CatalogTests {
 
     @Test func runLookupErrorsNameTheUID() throws {
         try makeListingBeamtime()
-        let catalog = try Catalog(dbPath: db)
+        let catalog = try Catalog(dbPath: db).open()
         #expect(throws: CatalogError.runNotFound(uid: "dddddddd")) { try catalog.run("dddddddd") }
         #expect(throws: CatalogError.runNotFound(uid: fakeUID("dd"))) { try catalog.run(fakeUID("dd")) }
         #expect(throws: CatalogError.ambiguousRunUID(prefix: "aaaaaaaa", matches: [fakeUID("aaaaaaaa1"), fakeUID("aaaaaaaa2")])) {
@@ -195,7 +195,7 @@ struct CatalogTests {
         try b.events(baseline, [#"{"ring_current": 500.1}"#, #"{"ring_current": 499.9}"#])
         try b.events(primary, [#"{"Energy": 270.0}"#, #"{"Energy": 270.5}"#, #"{"Energy": 271.0}"#])
         try b.close()
-        let run = try Catalog(dbPath: db).run(uid)
+        let run = try Catalog(dbPath: db).open().run(uid)
         #expect(run.streamNames == ["baseline", "primary"])
         #expect(run.stream("primary")?.eventCount == 3)
         #expect(run.stream("baseline")?.dataKeys["ring_current"]?["units"] == "mA")
@@ -209,17 +209,17 @@ struct CatalogTests {
     // MARK: Opening
 
     @Test func refusesMissingEmptyNonSQLiteForeignAndNewerFilesUntouched() throws {
-        expectFileError(db, { $0 == .missing }) { _ = try Catalog(dbPath: db) }
+        expectFileError(db, { $0 == .missing }) { _ = try Catalog(dbPath: db).open() }
         #expect(!FileManager.default.fileExists(atPath: db))
 
         _ = FileManager.default.createFile(atPath: db, contents: Data())
         var before = snapshot(dir.path)
-        expectFileError(db, { $0 == .empty }) { _ = try Catalog(dbPath: db) }
+        expectFileError(db, { $0 == .empty }) { _ = try Catalog(dbPath: db).open() }
         #expect(snapshot(dir.path) == before)
 
         try Data("beamline notes, not a database\n".utf8).write(to: URL(fileURLWithPath: db))
         before = snapshot(dir.path)
-        expectFileError(db, { if case .notSQLite = $0 { true } else { false } }) { _ = try Catalog(dbPath: db) }
+        expectFileError(db, { if case .notSQLite = $0 { true } else { false } }) { _ = try Catalog(dbPath: db).open() }
         #expect(snapshot(dir.path) == before)
 
         try FileManager.default.removeItem(atPath: db)
@@ -227,7 +227,7 @@ struct CatalogTests {
         try queue.write { try $0.execute(sql: "CREATE TABLE recipes (name TEXT)") }
         try queue.close()
         before = snapshot(dir.path)
-        expectFileError(db, { $0 == .foreignDatabase(tables: ["recipes"]) }) { _ = try Catalog(dbPath: db) }
+        expectFileError(db, { $0 == .foreignDatabase(tables: ["recipes"]) }) { _ = try Catalog(dbPath: db).open() }
         #expect(snapshot(dir.path) == before)
 
         try FileManager.default.removeItem(atPath: db)
@@ -237,12 +237,12 @@ struct CatalogTests {
         try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = DELETE") }
         try queue.close()
         before = snapshot(dir.path)
-        expectFileError(db, { $0 == .newerSchema(found: 7, supported: 2) }) { _ = try Catalog(dbPath: db) }
+        expectFileError(db, { $0 == .newerSchema(found: 7, supported: 2) }) { _ = try Catalog(dbPath: db).open() }
         #expect(snapshot(dir.path) == before)
 
         try FileManager.default.removeItem(atPath: db)
         try FileManager.default.createDirectory(atPath: db, withIntermediateDirectories: false)
-        expectFileError(db, { $0 == .isDirectory }) { _ = try Catalog(dbPath: db) }
+        expectFileError(db, { $0 == .isDirectory }) { _ = try Catalog(dbPath: db).open() }
     }
 
     @Test func readsAVersion1FileWithoutMigratingIt() throws {
@@ -264,7 +264,7 @@ struct CatalogTests {
             try db.execute(sql: "INSERT INTO image_refs (event_uid, field_name, zarr_group, index_in_stack, shape_x, shape_y, dtype) VALUES ('e', 'ccd', ?, 0, 8, 4, 'uint16')", arguments: ["runs/\(uid)/ccd"])
         }
         try queue.close()
-        let catalog = try Catalog(dbPath: db)
+        let catalog = try Catalog(dbPath: db).open()
         let run = try catalog.run(fakeUID("01"))
         #expect(run.frameFields.first?.codec == nil)
         #expect(run.frameFields.first?.rows == 8)
@@ -275,7 +275,7 @@ struct CatalogTests {
 
     @Test func closedCatalogThrowsClosed() throws {
         try makeListingBeamtime()
-        let catalog = try Catalog(dbPath: db)
+        let catalog = try Catalog(dbPath: db).open()
         let run = try catalog.run("cccccccc")
         try catalog.close()
         try catalog.close()  // twice is fine
@@ -293,7 +293,7 @@ struct CatalogTests {
         for i in 0..<10 { try writer.writeEvent(["Energy": .double(270 + Double(i))]) }
         try writer.flush()
 
-        let catalog = try Catalog(dbPath: db)
+        let catalog = try Catalog(dbPath: db).open()
         let run = try catalog.run(uid)
         #expect(run.isOpen)
         #expect(run.numEvents == 10)
@@ -341,7 +341,7 @@ struct CatalogTests {
 
     @Test func rollsBackAHotJournalLeftByACrashedWriter() throws {
         try crashPythonWriterMidTransaction(db)
-        let catalog = try Catalog(dbPath: db)
+        let catalog = try Catalog(dbPath: db).open()
         let run = try catalog.run(String(repeating: "ab", count: 16))
         #expect(run.isOpen)
         #expect(run.numEvents == 20)
@@ -355,11 +355,11 @@ struct CatalogTests {
         let before = snapshot(dir.path)
         // As for a read-only folder (which root, running these tests, cannot make).
         expectFileError(db, { if case .needsRecovery = $0 { true } else { false } }) {
-            _ = try Catalog(dbPath: db, options: .init(rollsBackHotJournal: false))
+            _ = try Catalog(dbPath: db, options: .init(rollsBackHotJournal: false)).open()
         }
         #expect(snapshot(dir.path) == before)
         do {
-            _ = try Catalog(dbPath: db, options: .init(rollsBackHotJournal: false))
+            _ = try Catalog(dbPath: db, options: .init(rollsBackHotJournal: false)).open()
         } catch let error as DatabaseFileError {
             #expect(error.description.contains("resonance check --repair"))
             #expect(error.description.contains("journal"))
@@ -385,7 +385,7 @@ struct CatalogTests {
             os._exit(0)  # like a kill: no commit, no close (status 0 so runPython accepts it)
             """, [db])
         #expect(FileManager.default.fileExists(atPath: db + "-wal"))
-        let run = try Catalog(dbPath: db).run("efefefef")
+        let run = try Catalog(dbPath: db).open().run("efefefef")
         #expect(run.numEvents == 30)
         #expect(try run.table().int64s("I0") == (0..<30).map { Int64($0) })
     }

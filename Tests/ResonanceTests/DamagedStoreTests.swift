@@ -29,7 +29,7 @@ struct DamagedStoreTests {
         var text = try String(contentsOfFile: arrayJSON(run), encoding: .utf8)
         edit(&text)
         try text.write(toFile: arrayJSON(run), atomically: true, encoding: .utf8)
-        let catalog = try Catalog(dbPath: db)
+        let catalog = try Catalog(dbPath: db).open()
         defer { try? catalog.close() }
         #expect { _ = try catalog.run(run).frames(field: "ccd").frame(0) } throws: { error in
             "\(error)".contains(arrayJSON(run)) && "\(error)".contains(mentions)
@@ -64,7 +64,7 @@ struct DamagedStoreTests {
     @Test func deletedStoreFolder() throws {
         let run = try beamtime()
         try FileManager.default.removeItem(atPath: dir.file("bt.zarr"))
-        let catalog = try Catalog(dbPath: db)
+        let catalog = try Catalog(dbPath: db).open()
         #expect { _ = try catalog.run(run).frames(field: "ccd").frame(0) } throws: { "\($0)".contains(dir.file("bt.zarr")) }
         #expect(try catalog.run(run).table().count == 3)
         let report = try BeamtimeCheck.run(dbPath: db)
@@ -108,7 +108,7 @@ struct DamagedStoreTests {
         // Writing is refused with the path named; nothing changes.
         #expect { try RunWriter(dbPath: path, sample: SampleMetadata(name: "PS")).open() } throws: { "\($0)".contains(disk.path) }
         // Reading works: the last writer closed cleanly, so no recovery is needed.
-        let catalog = try Catalog(dbPath: path)
+        let catalog = try Catalog(dbPath: path).open()
         #expect(try catalog.run(run).table().count == 1)
         try catalog.close()
         #expect(try BeamtimeCheck.run(dbPath: path).isHealthy)

@@ -56,7 +56,7 @@ struct FileCompatibilityTests {
         try writer.writeEvent(["x": 1])
         try writer.flush()
         #expect(DatabaseFile.isInWALMode(db))
-        let catalog = try Catalog(dbPath: db)
+        let catalog = try Catalog(dbPath: db).open()
         #expect(try catalog.run(writer.currentRunUID!).table().count == 1)
         try catalog.close()
         try writer.closeRun()
@@ -109,7 +109,7 @@ struct SchemaDriftTests {
             }
         }
         #expect(try columns(db, "image_refs").contains("compression_codec"))
-        let catalog = try Catalog(dbPath: db)
+        let catalog = try Catalog(dbPath: db).open()
         defer { try? catalog.close() }
         #expect(try catalog.allRuns().count == 4)
         let run = try catalog.run(try #require(catalog.recent(1).first).uid)
@@ -127,7 +127,7 @@ struct SchemaDriftTests {
     @Test func theCatalogReadsADriftedFileWithoutChangingIt() throws {
         let db = try copyDriftedBeamtime(to: dir)
         let before = try Data(contentsOf: URL(fileURLWithPath: db))
-        let catalog = try Catalog(dbPath: db)
+        let catalog = try Catalog(dbPath: db).open()
         #expect(try catalog.allRuns().count == 3)
         try catalog.close()
         #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)

@@ -134,7 +134,7 @@ struct FrameWriterTests {
             """, [store, "runs/\(run)/ccd"])
         #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == "(6, 8, 16)")
         // The Catalog reads the same frames.
-        let frames = try Catalog(dbPath: db).run(run).frames(field: "ccd")
+        let frames = try Catalog(dbPath: db).open().run(run).frames(field: "ccd")
         for k in 0..<6 {
             #expect(try frames.frame(k, as: UInt16.self).pixels == (0..<128).map { k == 1 ? 0 : UInt16(k + 1) &* UInt16($0) })
         }

@@ -37,7 +37,7 @@ struct IndexBeamtimeTests {
     @Test func everyRunIsIndexedWithItsSampleTagsAndTimes() throws {
         let path = dir.file("2026-03-05.db")
         let uids = try makeBeamtime(path)
-        let writer = IndexWriter(indexDBPath: indexPath)
+        let writer = try MasterIndexWriter(indexDBPath: indexPath).open()
         let ada = try writer.registerResearcher(name: "Ada", rootPath: dir.path)
         let result = try writer.indexBeamtime(dbPath: path, researcherID: ada)
         #expect(result.runCount == 3)
@@ -48,7 +48,7 @@ struct IndexBeamtimeTests {
         #expect(result.beamtime.runCount == 3)
 
         let stored = try inspect(path) { try Row.fetchAll($0, sql: "SELECT uid, plan_name, time_start FROM runs ORDER BY time_start") }
-        let hits = try Index(path: indexPath).search()
+        let hits = try MasterIndex(path: indexPath).open().search()
         #expect(hits.map(\.uid) == uids.reversed())
         #expect(hits.map(\.planName) == ["nexafs", "rsoxs", "nexafs"])
         #expect(hits.map(\.sampleName) == ["P3HT", "PS", "PS"])
@@ -57,14 +57,14 @@ struct IndexBeamtimeTests {
         #expect(result.beamtime.timeStart == stored.first?["time_start"])
         #expect(result.beamtime.timeStop == stored.last?["time_start"])
         // A hit opens in its beamtime through the catalog.
-        let run = try Catalog(dbPath: hits[1].dbPath).run(hits[1].uid)
+        let run = try Catalog(dbPath: hits[1].dbPath).open().run(hits[1].uid)
         #expect(run.planName == "rsoxs")
     }
 
     @Test func reindexingTheSameFileChangesNothing() throws {
         let path = dir.file("2026-03-05.db")
         try makeBeamtime(path)
-        let writer = IndexWriter(indexDBPath: indexPath)
+        let writer = try MasterIndexWriter(indexDBPath: indexPath).open()
         let ada = try writer.registerResearcher(name: "Ada", rootPath: dir.path)
         let first = try writer.indexBeamtime(dbPath: path, researcherID: ada, label: "March")
         let before = try dump()
@@ -78,7 +78,7 @@ struct IndexBeamtimeTests {
     @Test func aRunDeletedFromTheFileDisappearsFromTheIndex() throws {
         let path = dir.file("2026-03-05.db")
         let uids = try makeBeamtime(path)
-        let writer = IndexWriter(indexDBPath: indexPath)
+        let writer = try MasterIndexWriter(indexDBPath: indexPath).open()
         let ada = try writer.registerResearcher(name: "Ada", rootPath: dir.path)
         try writer.indexBeamtime(dbPath: path, researcherID: ada)
         let queue = try DatabaseFile.openForWriting(path, schema: BeamtimeSchema.self)
@@ -86,7 +86,7 @@ struct IndexBeamtimeTests {
         try queue.close()
         let result = try writer.indexBeamtime(dbPath: path, researcherID: ada)
         #expect((result.runCount, result.added, result.removed) == (2, 0, 1))
-        let index = try Index(path: indexPath)
+        let index = try MasterIndex(path: indexPath).open()
         #expect(Set(try index.search().map(\.uid)) == Set(uids[0..<2]))
         #expect(result.beamtime.timeStop == (try index.search(limit: 1).first?.timeStart))
     }
@@ -96,18 +96,18 @@ struct IndexBeamtimeTests {
         try makeBeamtime(path)
         try FileManager.default.createDirectory(atPath: dir.file("backup"), withIntermediateDirectories: false)
         try FileManager.default.copyItem(atPath: path, toPath: dir.file("backup/2026-03-05.db"))
-        let writer = IndexWriter(indexDBPath: indexPath)
+        let writer = try MasterIndexWriter(indexDBPath: indexPath).open()
         let ada = try writer.registerResearcher(name: "Ada", rootPath: dir.path)
         try writer.indexBeamtime(dbPath: path, researcherID: ada)
         let copy = try writer.indexBeamtime(dbPath: dir.file("backup/2026-03-05.db"), researcherID: ada)
         #expect((copy.runCount, copy.added, copy.reassigned) == (3, 0, 3))
-        #expect(try Index(path: indexPath).beamtimes().map(\.runCount).sorted() == [0, 3])
+        #expect(try MasterIndex(path: indexPath).open().beamtimes().map(\.runCount).sorted() == [0, 3])
     }
 
     @Test func anUnknownResearcherOrAMissingFileChangesNothing() throws {
         let path = dir.file("2026-03-05.db")
         try makeBeamtime(path)
-        let writer = IndexWriter(indexDBPath: indexPath)
+        let writer = try MasterIndexWriter(indexDBPath: indexPath).open()
         let ada = try writer.registerResearcher(name: "Ada", rootPath: dir.path)
         let before = try dump()
         #expect(throws: IndexError.unknownResearcher(id: ada + 1)) { try writer.indexBeamtime(dbPath: path, researcherID: ada + 1) }
@@ -120,7 +120,7 @@ struct IndexBeamtimeTests {
     @Test func plannerStatisticsAreTakenWhenTheIndexDoubles() throws {
         let path = dir.file("2026-03-05.db")
         try makeBeamtime(path)
-        let writer = IndexWriter(indexDBPath: indexPath)
+        let writer = try MasterIndexWriter(indexDBPath: indexPath).open()
         let ada = try writer.registerResearcher(name: "Ada", rootPath: dir.path)
         try writer.indexBeamtime(dbPath: path, researcherID: ada)
         func counted() throws -> String? {
@@ -137,19 +137,19 @@ struct IndexBeamtimeTests {
     @Test func theReferenceBeamtimeWrittenByPythonIsIndexed() throws {
         let path = try copyReferenceBeamtime(to: dir)
         let expected = try JSONValue(parsing: String(contentsOfFile: fixturesDir + "/reference-beamtime/expected.json", encoding: .utf8))
-        let writer = IndexWriter(indexDBPath: indexPath)
+        let writer = try MasterIndexWriter(indexDBPath: indexPath).open()
         let ada = try writer.registerResearcher(name: "Ada", rootPath: dir.path)
         let result = try writer.indexBeamtime(dbPath: path, researcherID: ada)
         let runs = try #require(expected["runs"]?.objectValue)
         #expect(result.runCount == runs.count)
-        let index = try Index(path: indexPath)
+        let index = try MasterIndex(path: indexPath).open()
         for (plan, run) in runs {
             let uid = try #require(run["uid"]?.stringValue)
             let hits = try index.search(plan: plan)
             #expect(hits.map(\.uid) == [uid])
             #expect(hits.first?.sampleName == expected["sample"]?["name"]?.stringValue)
             #expect(hits.first?.beamtimeLabel == "ref_beamtime")
-            #expect(try Catalog(dbPath: hits[0].dbPath).run(uid).uid == uid)
+            #expect(try Catalog(dbPath: hits[0].dbPath).open().run(uid).uid == uid)
         }
         #expect(try index.search(sample: .exactly("PS")).count == runs.count)
     }

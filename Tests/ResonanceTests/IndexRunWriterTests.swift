@@ -29,7 +29,7 @@ struct IndexRunWriterTests {
             try w.openRun("nexafs")
         }
 
-        let index = try Index(path: indexPath)
+        let index = try MasterIndex(path: indexPath).open()
         let hits = try index.search()
         #expect(hits.count == 3)
         let byUID = Dictionary(uniqueKeysWithValues: hits.map { ($0.uid, $0) })

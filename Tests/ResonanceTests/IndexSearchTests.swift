@@ -12,7 +12,7 @@ struct IndexSearchTests {
     /// Returns the run uids by time.
     @discardableResult
     func makeIndex() throws -> [Double: String] {
-        let writer = IndexWriter(indexDBPath: indexPath)
+        let writer = try MasterIndexWriter(indexDBPath: indexPath).open()
         let ada = try writer.registerResearcher(name: "Ada", rootPath: dir.file("ada"))
         let grace = try writer.registerResearcher(name: "Grace", rootPath: dir.file("grace"))
         let march = try writer.registerBeamtime(researcherID: ada, dbPath: dir.file("ada/2026-03-05.db"))
@@ -42,7 +42,7 @@ struct IndexSearchTests {
 
     @Test func everythingNewestFirstWithALimit() throws {
         try makeIndex()
-        let index = try Index(path: indexPath)
+        let index = try MasterIndex(path: indexPath).open()
         #expect(times(try index.search()) == [800, 700, 600, 500, 400, 300, 200, 100])
         #expect(times(try index.search(limit: 3)) == [800, 700, 600])
         #expect(times(try index.search(limit: nil)).count == 8)
@@ -53,7 +53,7 @@ struct IndexSearchTests {
 
     @Test func aHitNamesItsBeamtimeFileAndResearcher() throws {
         let uids = try makeIndex()
-        let hit = try #require(try Index(path: indexPath).search(sample: .exactly("P3HT:PCBM")).first)
+        let hit = try #require(try MasterIndex(path: indexPath).open().search(sample: .exactly("P3HT:PCBM")).first)
         #expect(hit == IndexedRun(
             uid: uids[300]!, planName: "nexafs", sampleName: "P3HT:PCBM", timeStart: 300, tags: ["polymer", "blend"],
             researcher: "Ada", beamtimeLabel: "2026-03-05", dbPath: dir.file("ada/2026-03-05.db")))
@@ -61,7 +61,7 @@ struct IndexSearchTests {
 
     @Test func sampleNameExactIsCaseSensitive() throws {
         try makeIndex()
-        let index = try Index(path: indexPath)
+        let index = try MasterIndex(path: indexPath).open()
         #expect(times(try index.search(sample: .exactly("PS"))) == [600, 200, 100])
         #expect(times(try index.search(sample: .exactly("ps"))) == [800])
         #expect(try index.search(sample: .exactly("P")).isEmpty)
@@ -69,7 +69,7 @@ struct IndexSearchTests {
 
     @Test func sampleNameSubstringIgnoresASCIICaseAndTakesWildcardsLiterally() throws {
         try makeIndex()
-        let index = try Index(path: indexPath)
+        let index = try MasterIndex(path: indexPath).open()
         #expect(times(try index.search(sample: .containing("PS"))) == [800, 600, 400, 200, 100])
         #expect(times(try index.search(sample: .containing("pcbm"))) == [300])
         #expect(times(try index.search(sample: .containing("100%"))) == [700])
@@ -79,7 +79,7 @@ struct IndexSearchTests {
 
     @Test func planName() throws {
         try makeIndex()
-        let index = try Index(path: indexPath)
+        let index = try MasterIndex(path: indexPath).open()
         #expect(times(try index.search(plan: "nexafs")) == [600, 400, 300, 100])
         #expect(times(try index.search(plan: "rsoxs")) == [800, 700, 200])
         #expect(try index.search(plan: "nex").isEmpty)
@@ -87,7 +87,7 @@ struct IndexSearchTests {
 
     @Test func researcherByNameAndUnknownNamesAreAnError() throws {
         try makeIndex()
-        let index = try Index(path: indexPath)
+        let index = try MasterIndex(path: indexPath).open()
         #expect(times(try index.search(researcher: "Grace")) == [800, 700, 600])
         #expect(throws: IndexError.unknownResearcherName("Linus", known: ["Ada", "Grace"])) {
             try index.search(researcher: "Linus")
@@ -96,7 +96,7 @@ struct IndexSearchTests {
 
     @Test func tagMatchesOneElementExactly() throws {
         try makeIndex()
-        let index = try Index(path: indexPath)
+        let index = try MasterIndex(path: indexPath).open()
         #expect(times(try index.search(tag: "polymer")) == [600, 300, 200, 100])  // not "polymers", not "Polymer"
         #expect(times(try index.search(tag: "Polymer")) == [800])
         #expect(times(try index.search(tag: "blend")) == [300])
@@ -114,7 +114,7 @@ struct IndexSearchTests {
             try db.execute(sql: "UPDATE runs_index SET tags = NULL WHERE uid = ?", arguments: [uids[300]!])
         }
         try queue.close()
-        let index = try Index(path: indexPath)
+        let index = try MasterIndex(path: indexPath).open()
         #expect(times(try index.search(tag: "ça va")) == [100])
         #expect(times(try index.search(tag: "x")) == [100])
         #expect(times(try index.search(tag: "polymer")) == [600])
@@ -123,7 +123,7 @@ struct IndexSearchTests {
 
     @Test func timeRangeIncludesSinceAndExcludesUntil() throws {
         try makeIndex()
-        let index = try Index(path: indexPath)
+        let index = try MasterIndex(path: indexPath).open()
         #expect(times(try index.search(since: 300, until: 600)) == [500, 400, 300])
         #expect(times(try index.search(since: 750)) == [800])
         #expect(times(try index.search(until: 200)) == [100])
@@ -131,7 +131,7 @@ struct IndexSearchTests {
 
     @Test func filtersCombine() throws {
         try makeIndex()
-        let index = try Index(path: indexPath)
+        let index = try MasterIndex(path: indexPath).open()
         #expect(times(try index.search(sample: .exactly("PS"), plan: "nexafs")) == [600, 100])
         #expect(times(try index.search(sample: .exactly("PS"), researcher: "Ada", tag: "polymer", since: 150)) == [200])
         #expect(times(try index.search(sample: .containing("ps"), plan: "rsoxs", researcher: "Grace")) == [800])
@@ -141,7 +141,7 @@ struct IndexSearchTests {
 
     @Test func beamtimesOfAResearcherNewestFirst() throws {
         try makeIndex()
-        let index = try Index(path: indexPath)
+        let index = try MasterIndex(path: indexPath).open()
         let ada = try index.beamtimes(researcher: "Ada")
         #expect(ada.map(\.label) == ["2026-04-01", "2026-03-05"])
         #expect(ada.map(\.runCount) == [2, 3])
@@ -154,12 +154,12 @@ struct IndexSearchTests {
     }
 
     @Test func aMissingOrWrongFileIsATypedError() throws {
-        let missing = #expect(throws: DatabaseFileError.self) { try Index(path: indexPath) }
+        let missing = #expect(throws: DatabaseFileError.self) { try MasterIndex(path: indexPath).open() }
         #expect(missing?.problem == .missing)
         #expect(missing?.path == indexPath)
         let beamtime = dir.file("beamtime.db")
         try RunWriter(dbPath: beamtime, sample: SampleMetadata(name: "PS")).open { _ in }
-        let error = #expect(throws: DatabaseFileError.self) { try Index(path: beamtime) }
+        let error = #expect(throws: DatabaseFileError.self) { try MasterIndex(path: beamtime).open() }
         guard case .foreignDatabase = error?.problem else { Issue.record("\(String(describing: error))"); return }
     }
 
@@ -167,7 +167,7 @@ struct IndexSearchTests {
     /// (no full scan, no sort); timings at a million runs are in scripts/bench-index.
     @Test func indexedFiltersUseAnIndexInTimeOrder() throws {
         try makeIndex()
-        let index = try Index(path: indexPath)
+        let index = try MasterIndex(path: indexPath).open()
         let expectations: [(IndexQuery, String)] = [
             (IndexQuery(sample: .exactly("PS")), "idx_runs_index_sample_tstart (sample_name=?)"),
             (IndexQuery(sample: .exactly("PS"), plan: "nexafs", researcher: "Ada"), "idx_runs_index_sample_tstart (sample_name=?)"),

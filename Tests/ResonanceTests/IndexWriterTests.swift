@@ -8,10 +8,10 @@ struct IndexWriterTests {
     let dir = TempDir()
     var indexPath: String { dir.file("index.db") }
 
-    @Test func ensureSchemaCreatesAVersion1IndexWithSearchIndexes() throws {
-        let writer = IndexWriter(indexDBPath: indexPath)
-        try writer.ensureSchema()
-        try writer.ensureSchema()
+    @Test func openCreatesAVersion1IndexWithSearchIndexes() throws {
+        let writer = try MasterIndexWriter(indexDBPath: indexPath).open()
+        try writer.open()
+        try writer.open()
         try writer.close()
         let (version, indexes) = try inspect(indexPath) { db in
             (try Int.fetchOne(db, sql: "PRAGMA user_version")!,
@@ -28,13 +28,13 @@ struct IndexWriterTests {
         let beamtime = dir.file("beamtime.db")
         try RunWriter(dbPath: beamtime, sample: SampleMetadata(name: "PS")).open { _ in }
         let before = try Data(contentsOf: URL(fileURLWithPath: beamtime))
-        let error = #expect(throws: DatabaseFileError.self) { try IndexWriter(indexDBPath: beamtime).ensureSchema() }
+        let error = #expect(throws: DatabaseFileError.self) { try MasterIndexWriter(indexDBPath: beamtime).open() }
         guard case .foreignDatabase = error?.problem else { Issue.record("\(String(describing: error))"); return }
         #expect(try Data(contentsOf: URL(fileURLWithPath: beamtime)) == before)
     }
 
     @Test func registeringAResearcherAgainReturnsTheSameIDAndUpdatesOnlyGivenFields() throws {
-        let writer = IndexWriter(indexDBPath: indexPath)
+        let writer = try MasterIndexWriter(indexDBPath: indexPath).open()
         let id = try writer.registerResearcher(name: "Ada", rootPath: dir.file("ada/../ada"), email: "ada@example.org")
         let again = try writer.registerResearcher(name: "Ada", orcid: "0000-0002-1825-0097")
         #expect(again == id)
@@ -50,14 +50,14 @@ struct IndexWriterTests {
     }
 
     @Test func aNewResearcherNeedsARootAndAName() throws {
-        let writer = IndexWriter(indexDBPath: indexPath)
+        let writer = try MasterIndexWriter(indexDBPath: indexPath).open()
         #expect(throws: IndexError.rootPathRequired(researcher: "Ada")) { try writer.registerResearcher(name: "Ada") }
         #expect(throws: IndexError.self) { try writer.registerResearcher(name: "", rootPath: "/x") }
         #expect(IndexError.rootPathRequired(researcher: "Ada").description.contains("\"Ada\""))
     }
 
     @Test func registeringABeamtimeAgainByAnyPathSpellingReturnsTheSameID() throws {
-        let writer = IndexWriter(indexDBPath: indexPath)
+        let writer = try MasterIndexWriter(indexDBPath: indexPath).open()
         let ada = try writer.registerResearcher(name: "Ada", rootPath: dir.path)
         let id = try writer.registerBeamtime(researcherID: ada, dbPath: dir.file("2026-03-05.db"), timeStart: 100)
         // The same file relative to the working directory (not changed: tests run in parallel).
@@ -73,14 +73,14 @@ struct IndexWriterTests {
     }
 
     @Test func aNewBeamtimeIsLabelledByItsFileName() throws {
-        let writer = IndexWriter(indexDBPath: indexPath)
+        let writer = try MasterIndexWriter(indexDBPath: indexPath).open()
         let ada = try writer.registerResearcher(name: "Ada", rootPath: dir.path)
         let id = try writer.registerBeamtime(researcherID: ada, dbPath: dir.file("2026-03-05.db"))
         #expect(try inspect(indexPath) { try String.fetchOne($0, sql: "SELECT label FROM beamtimes WHERE id = ?", arguments: [id]) } == "2026-03-05")
     }
 
     @Test func aBeamtimeOfAnUnknownResearcherIsRefusedByID() throws {
-        let writer = IndexWriter(indexDBPath: indexPath)
+        let writer = try MasterIndexWriter(indexDBPath: indexPath).open()
         #expect(throws: IndexError.unknownResearcher(id: 42)) {
             try writer.registerBeamtime(researcherID: 42, label: "x", dbPath: dir.file("x.db"))
         }
@@ -88,7 +88,7 @@ struct IndexWriterTests {
     }
 
     @Test func indexingAKnownRunUpdatesItsRow() throws {
-        let writer = IndexWriter(indexDBPath: indexPath)
+        let writer = try MasterIndexWriter(indexDBPath: indexPath).open()
         let ada = try writer.registerResearcher(name: "Ada", rootPath: dir.path)
         let bt = try writer.registerBeamtime(researcherID: ada, dbPath: dir.file("a.db"))
         let uid = UID.make()
@@ -106,7 +106,7 @@ struct IndexWriterTests {
     }
 
     @Test func aRunOfAnUnknownResearcherOrBeamtimeIsRefusedByID() throws {
-        let writer = IndexWriter(indexDBPath: indexPath)
+        let writer = try MasterIndexWriter(indexDBPath: indexPath).open()
         let ada = try writer.registerResearcher(name: "Ada", rootPath: dir.path)
         let grace = try writer.registerResearcher(name: "Grace", rootPath: dir.path)
         let bt = try writer.registerBeamtime(researcherID: ada, dbPath: dir.file("a.db"))
@@ -128,7 +128,7 @@ struct IndexWriterTests {
     }
 
     @Test func movingABeamtimeToAnotherResearcherMovesItsRuns() throws {
-        let writer = IndexWriter(indexDBPath: indexPath)
+        let writer = try MasterIndexWriter(indexDBPath: indexPath).open()
         let ada = try writer.registerResearcher(name: "Ada", rootPath: dir.path)
         let grace = try writer.registerResearcher(name: "Grace", rootPath: dir.path)
         let bt = try writer.registerBeamtime(researcherID: ada, dbPath: dir.file("a.db"))

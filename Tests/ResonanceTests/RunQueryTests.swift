@@ -25,7 +25,7 @@ struct RunQueryTests {
         try b.run(fakeUID("a5"), plan: "count", sampleID: nil, start: 500, metadata: nil)
         try b.run(fakeUID("a6"), plan: "nexafs", sampleID: ps, start: 500)  // same second as a5, written after it
         try b.close()
-        return try Catalog(dbPath: db)
+        return try Catalog(dbPath: db).open()
     }
 
     func uids(_ runs: [RunSummary]) -> [String] { runs.map { String($0.uid.prefix(2)) } }

@@ -4,6 +4,8 @@
 /// not a database, newer schema) are ``DatabaseFileError``s instead.
 public enum IndexError: Error, CustomStringConvertible, Sendable, Equatable {
     /// No researcher has this id.
+    /// The index was not opened, or was closed (see ``MasterIndex/open()``).
+    case notOpen(String)
     case unknownResearcher(id: Int64)
     /// No researcher has this name (the registered names are listed).
     case unknownResearcherName(String, known: [String])
@@ -18,6 +20,7 @@ public enum IndexError: Error, CustomStringConvertible, Sendable, Equatable {
 
     public var description: String {
         switch self {
+        case .notOpen(let location): return "the master index \(location) is not open: call open() first"
         case .unknownResearcher(let id):
             return "no researcher with id \(id) in the index: register it with registerResearcher(name:rootPath:) first"
         case .unknownResearcherName(let name, let known):

@@ -23,8 +23,8 @@ public struct ResearcherInfo: Sendable, Equatable {
 /// One run found in the master index: enough to open it in its beamtime.
 ///
 /// ```swift
-/// for hit in try Index(path: "index.db").search(sample: .exactly("PS")) {
-///     let run = try Catalog(dbPath: hit.dbPath).run(hit.uid)
+/// for hit in try MasterIndex(path: "index.db").open().search(sample: .exactly("PS")) {
+///     let run = try Catalog(dbPath: hit.dbPath).open().run(hit.uid)
 /// }
 /// ```
 public struct IndexedRun: Sendable, Equatable {
@@ -105,7 +105,7 @@ public struct IndexQuery: Sendable, Equatable {
     }
 }
 
-/// What ``IndexWriter/indexBeamtime(dbPath:researcherID:label:)`` did.
+/// What ``MasterIndexWriter/indexBeamtime(dbPath:researcherID:label:)`` did.
 public struct BeamtimeIndexing: Sendable, Equatable {
     /// The beamtime as it is now indexed.
     public var beamtime: BeamtimeInfo

@@ -9,7 +9,7 @@ import GRDB
 /// ```
 ///
 /// The researcher and the beamtime are registered on the first run (see
-/// ``IndexWriter/registerResearcher(name:rootPath:email:orcid:affiliation:)``).
+/// ``MasterIndexWriter/registerResearcher(name:rootPath:email:orcid:affiliation:)``).
 public struct IndexRegistration: Sendable, Equatable {
     /// The master index file; created if absent.
     public var indexPath: String
@@ -42,20 +42,20 @@ extension RunWriter {
                 try Row.fetchOne(db, sql: "SELECT plan_name, time_start FROM runs WHERE uid = ?", arguments: [uid])
             }
             guard let row else { throw DatabaseFileError(path: dbPath, problem: .unreadable(reason: "run \(uid) is not in the file")) }
-            let run = IndexWriter.RunEntry(
+            let run = MasterIndexWriter.RunEntry(
                 uid: uid, planName: row["plan_name"], sampleName: sample.name, timeStart: row["time_start"], tags: sample.tags)
             let index = try DatabaseFile.openForWriting(registration.indexPath, schema: IndexSchema.self)
             defer { try? index.close() }
             try index.write { db in
                 let known = try Bool.fetchOne(db, sql: "SELECT 1 FROM researchers WHERE name = ?", arguments: [registration.researcher]) == true
-                let root = registration.rootPath ?? (known ? nil : (IndexWriter.standardizedPath(dbPath) as NSString).deletingLastPathComponent)
-                let researcherID = try IndexWriter.registerResearcher(
+                let root = registration.rootPath ?? (known ? nil : (MasterIndexWriter.standardizedPath(dbPath) as NSString).deletingLastPathComponent)
+                let researcherID = try MasterIndexWriter.registerResearcher(
                     db, name: registration.researcher, rootPath: root, email: nil, orcid: nil, affiliation: nil)
-                let beamtimeID = try IndexWriter.registerBeamtime(
+                let beamtimeID = try MasterIndexWriter.registerBeamtime(
                     db, researcherID: researcherID, label: registration.label, dbPath: dbPath, timeStart: nil)
-                try IndexWriter.indexRun(db, run, researcherID: researcherID, beamtimeID: beamtimeID)
+                try MasterIndexWriter.indexRun(db, run, researcherID: researcherID, beamtimeID: beamtimeID)
             }
-            try? IndexWriter.refreshStatistics(index)  // the run is indexed; stale statistics only slow searches
+            try? MasterIndexWriter.refreshStatistics(index)  // the run is indexed; stale statistics only slow searches
         } catch {
             throw RunIndexingError(runUID: uid, dbPath: dbPath, indexPath: registration.indexPath, underlying: error)
         }

@@ -8,7 +8,7 @@ import Foundation
 /// ```
 ///
 /// A `postgres://` or `postgresql://` URL is a server; anything else is a file path. The
-/// core library opens only files (``IndexWriter``, ``Index``); the `ResonancePostgres`
+/// core library opens only files (``MasterIndexWriter``, ``MasterIndex``); the `ResonancePostgres`
 /// module opens both. ``redacted`` is how a location appears in every message.
 public enum IndexLocation: Sendable, Equatable, CustomStringConvertible {
     /// A SQLite master index file.
@@ -68,9 +68,9 @@ public enum IndexLocation: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Reads a master index, whatever holds it: ``Index`` (SQLite) or the PostgreSQL reader
+/// Reads a master index, whatever holds it: ``MasterIndex`` (SQLite) or the PostgreSQL reader
 /// of the `ResonancePostgres` module. Both give the same answers to the same queries.
-public protocol MasterIndexReader: Sendable {
+public protocol MasterIndexReading: Openable, Sendable {
     /// The index's location for messages (``IndexLocation/redacted``: no password).
     var location: String { get }
     /// Every researcher, by name.
@@ -81,7 +81,7 @@ public protocol MasterIndexReader: Sendable {
     func search(_ query: IndexQuery) throws -> [IndexedRun]
 }
 
-extension MasterIndexReader {
+extension MasterIndexReading {
     /// Runs matching every filter given, newest first.
     ///
     /// ```swift
@@ -97,35 +97,31 @@ extension MasterIndexReader {
     }
 }
 
-/// Writes a master index, whatever holds it: ``IndexWriter`` (SQLite) or the PostgreSQL
+/// Writes a master index, whatever holds it: ``MasterIndexWriter`` (SQLite) or the PostgreSQL
 /// writer of the `ResonancePostgres` module. The rules (idempotent registration, a run uid
 /// indexed once, a beamtime replaced in one transaction) are the same on both.
-public protocol MasterIndexWriter: AnyObject, Sendable {
+public protocol MasterIndexWriting: Openable, Sendable {
     /// The index's location for messages (``IndexLocation/redacted``: no password).
     var location: String { get }
-    /// Creates the schema if the index is new, or checks (and upgrades) an existing one.
-    func ensureSchema() throws
-    /// See ``IndexWriter/registerResearcher(name:rootPath:email:orcid:affiliation:)``.
+    /// See ``MasterIndexWriter/registerResearcher(name:rootPath:email:orcid:affiliation:)``.
     @discardableResult
     func registerResearcher(name: String, rootPath: String?, email: String?, orcid: String?, affiliation: String?) throws -> Int64
-    /// See ``IndexWriter/registerBeamtime(researcherID:label:dbPath:timeStart:)``.
+    /// See ``MasterIndexWriter/registerBeamtime(researcherID:label:dbPath:timeStart:)``.
     @discardableResult
     func registerBeamtime(researcherID: Int64, label: String?, dbPath: String, timeStart: Double?) throws -> Int64
-    /// See ``IndexWriter/indexRun(uid:researcherID:beamtimeID:planName:sampleName:timeStart:tags:)``.
+    /// See ``MasterIndexWriter/indexRun(uid:researcherID:beamtimeID:planName:sampleName:timeStart:tags:)``.
     func indexRun(
         uid: String, researcherID: Int64, beamtimeID: Int64, planName: String, sampleName: String?, timeStart: Double, tags: [String]
     ) throws
-    /// See ``IndexWriter/indexBeamtime(dbPath:researcherID:label:)``.
+    /// See ``MasterIndexWriter/indexBeamtime(dbPath:researcherID:label:)``.
     @discardableResult
     func indexBeamtime(dbPath: String, researcherID: Int64, label: String?) throws -> BeamtimeIndexing
-    /// Releases the file or the server connection; the next call opens it again.
-    func close() throws
 }
 
-extension Index: MasterIndexReader {
+extension MasterIndex: MasterIndexReading {
     public var location: String { path }
 }
 
-extension IndexWriter: MasterIndexWriter {
+extension MasterIndexWriter: MasterIndexWriting {
     public var location: String { indexDBPath }
 }

@@ -6,7 +6,7 @@ import JSONValue
 /// Read-only access to one beamtime: its SQLite file and the Zarr store beside it.
 ///
 /// ```swift
-/// let catalog = try Catalog(dbPath: "2026-03-05.db")
+/// let catalog = try Catalog(dbPath: "2026-03-05.db").open()
 /// for summary in try catalog.recent(5) {
 ///     print(summary.uid, summary.planName, summary.numEvents)
 /// }
@@ -26,7 +26,7 @@ import JSONValue
 ///
 /// Files that are missing, empty, not SQLite, of another application, or of a newer schema
 /// version are refused with ``DatabaseFileError`` and left untouched.
-public final class Catalog: @unchecked Sendable {
+public final class Catalog: Openable, Sendable {
     /// How a catalog opens its file.
     public struct Options: Sendable {
         /// Roll back a hot journal left by a crashed non-WAL writer, when the folder is
@@ -46,49 +46,54 @@ public final class Catalog: @unchecked Sendable {
     /// Bytes of the file SQLite may map into memory.
     static let mmapSize = 1 << 30
 
-    private let lock = NSLock()
-    private var queue: DatabaseQueue?  // guarded by `lock`; nil once closed
+    private let options: Options
+    private let lifecycle = Lifecycle<DatabaseQueue>()
 
-    /// Opens the beamtime at `dbPath` for reading.
-    ///
-    /// Throws ``DatabaseFileError`` for a file that cannot be read as a beamtime.
-    public init(dbPath: String, options: Options = Options()) throws {
+    /// A catalog of the beamtime at `dbPath`; nothing is read until ``open()``.
+    public init(dbPath: String, options: Options = Options()) {
         self.dbPath = dbPath
         self.zarrPath = RunWriter.zarrPath(forDatabase: dbPath)
-        if try DatabaseFile.inspect(dbPath) == .sqlite, options.rollsBackHotJournal, Self.hasHotJournal(dbPath) {
-            try Self.rollBackHotJournal(dbPath)
-        }
-        let queue = try DatabaseFile.openForReading(dbPath, schema: BeamtimeSchema.self)
-        do {
-            // Touch the file now, so a problem shows here rather than at the first query.
-            _ = try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM sqlite_master") }
-            // Event tables read tens of MB; mapping the file spares a read() call and a copy
-            // per page, and keeps pages cached between reads.
-            try queue.inDatabase { try $0.execute(sql: "PRAGMA mmap_size = \(Self.mmapSize)") }
-        } catch let error as DatabaseError {
-            try? queue.close()
-            throw DatabaseFileError(path: dbPath, problem: DatabaseFile.classify(error))
-        }
-        self.queue = queue
+        self.options = options
     }
 
     deinit {
-        try? queue?.close()
+        try? lifecycle.close()?.close()
     }
 
-    /// Closes the database. Later calls on the catalog, its runs and tables throw ``CatalogError/closed``.
-    public func close() throws {
-        let queue = lock.withLock { () -> DatabaseQueue? in
-            defer { self.queue = nil }
-            return self.queue
+    /// Opens the beamtime for reading; opening an open catalog does nothing.
+    ///
+    /// Throws ``DatabaseFileError`` for a file that cannot be read as a beamtime.
+    @discardableResult
+    public func open() throws -> Catalog {
+        try lifecycle.open {
+            if try DatabaseFile.inspect(dbPath) == .sqlite, options.rollsBackHotJournal, Self.hasHotJournal(dbPath) {
+                try Self.rollBackHotJournal(dbPath)
+            }
+            let queue = try DatabaseFile.openForReading(dbPath, schema: BeamtimeSchema.self)
+            do {
+                // Touch the file now, so a problem shows here rather than at the first query.
+                _ = try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM sqlite_master") }
+                // Event tables read tens of MB; mapping the file spares a read() call and a copy
+                // per page, and keeps pages cached between reads.
+                try queue.inDatabase { try $0.execute(sql: "PRAGMA mmap_size = \(Self.mmapSize)") }
+            } catch let error as DatabaseError {
+                try? queue.close()
+                throw DatabaseFileError(path: dbPath, problem: DatabaseFile.classify(error))
+            }
+            return queue
         }
-        try queue?.close()
+        return self
+    }
+
+    /// Closes the database. Later calls on the catalog, its runs and tables throw
+    /// ``CatalogError/closed``; ``open()`` opens it again.
+    public func close() throws {
+        try lifecycle.close()?.close()
     }
 
     /// Runs `body` in one read transaction: a consistent view of what writers committed.
     func read<T>(_ body: (Database) throws -> T) throws -> T {
-        guard let queue = lock.withLock({ self.queue }) else { throw CatalogError.closed }
-        return try queue.read(body)
+        try lifecycle.resource(notOpen: CatalogError.notOpen, closed: CatalogError.closed).read(body)
     }
 
     // MARK: Crash recovery

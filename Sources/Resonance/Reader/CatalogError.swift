@@ -8,6 +8,8 @@ public enum CatalogError: Error, CustomStringConvertible, Sendable, Equatable {
     case ambiguousRunUID(prefix: String, matches: [String])
     /// Neither a uid (32 hex digits, dashes allowed) nor a prefix of at least 8 hex digits.
     case invalidRunUID(String)
+    /// The catalog was not opened yet (see ``Catalog/open()``).
+    case notOpen
     /// The catalog was closed.
     case closed
     /// A stored JSON text could not be read: where it is and why.
@@ -32,6 +34,7 @@ public enum CatalogError: Error, CustomStringConvertible, Sendable, Equatable {
             return "uid prefix \(prefix.debugDescription) matches several runs (\(matches.joined(separator: ", "))); give more digits"
         case .invalidRunUID(let uid):
             return "\(uid.debugDescription) is not a run uid: give 32 hex digits, or a unique prefix of at least 8"
+        case .notOpen: return "the catalog is not open: call open() first"
         case .closed: return "the catalog is closed"
         case .malformedJSON(let location, let reason): return "\(location): invalid JSON text (\(reason))"
         case .noSuchColumn(let name, let available):

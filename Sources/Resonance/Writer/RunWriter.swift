@@ -37,7 +37,7 @@ public typealias Timestamps = OrderedDictionary<String, Double>
 ///
 /// One writer per beamtime: a second writer on the same files, in this process or another,
 /// gets ``DatabaseFileError/Problem/lockedByAnotherWriter``.
-public final class RunWriter: @unchecked Sendable {
+public final class RunWriter: Openable, @unchecked Sendable {
     /// Settings of a writer.
     public struct Options: Sendable {
         /// Longest time an event waits in memory before it is committed.
@@ -147,7 +147,8 @@ public final class RunWriter: @unchecked Sendable {
 
     /// Opens the database (creating it, or migrating a version-1 file), takes the
     /// beamtime's writer lock, opens the Zarr store, and finds or inserts the sample.
-    public func open() throws {
+    @discardableResult
+    public func open() throws -> RunWriter {
         try lock.withLock {
             guard queue == nil else { throw RunWriterError.alreadyOpen }
             try NameRules.checkText(sample.name, kind: "sample")
@@ -180,6 +181,7 @@ public final class RunWriter: @unchecked Sendable {
             sink.committer = committer
             self.committer = committer
         }
+        return self
     }
 
     /// Opens the writer, runs `body`, and closes: the open run is closed "success", or

@@ -1,3 +1,4 @@
+import CommandLineSupport
 import ResonanceFormats
 import ArgumentParser
 import Dispatch

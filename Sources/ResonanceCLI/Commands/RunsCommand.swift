@@ -1,3 +1,4 @@
+import CommandLineSupport
 import ResonanceFormats
 import ArgumentParser
 import Foundation
@@ -59,7 +60,7 @@ struct RunsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let catalog = try Catalog(dbPath: db)
+        let catalog = try Catalog(dbPath: db).open()
         var query = RunQuery(sample: sample, plan: plan, status: status.map(RunQuery.Status.init),
                              since: since.map { Date(timeIntervalSince1970: $0.start) },
                              until: until.map { Date(timeIntervalSince1970: $0.endForUntil) }, limit: limit)

@@ -1,9 +1,10 @@
+import CommandLineSupport
 import CFileSystem
 import Dispatch
 import Foundation
 import Resonance
 
-/// Sizes of one `resonance bench` session.
+/// Sizes of one `resonance-bench` session.
 struct BenchPlan: Sendable {
     var quick: Bool
     var repetitions: Int

@@ -5,7 +5,7 @@ import GRDB
 /// summary row per run, so runs can be found without opening every beamtime file.
 ///
 /// ```swift
-/// let index = IndexWriter(indexDBPath: "/data/index.db")
+/// let index = try MasterIndexWriter(indexDBPath: "/data/index.db").open()
 /// let ada = try index.registerResearcher(name: "Ada", rootPath: "/data/ada")
 /// let summary = try index.indexBeamtime(dbPath: "/data/ada/2026-03-05.db", researcherID: ada)
 /// print(summary.runCount, "runs indexed")
@@ -13,46 +13,39 @@ import GRDB
 ///
 /// Registering is idempotent: a researcher is known by name and a beamtime by its
 /// absolute, standardized `db_path`; registering again returns the same id and updates
-/// the fields that were given. The file is opened on first use (``ensureSchema()``) and
-/// stays open until ``close()``.
-public final class IndexWriter: @unchecked Sendable {
+/// the fields that were given. The file is opened by ``open()`` and stays open until ``close()``.
+public final class MasterIndexWriter: Openable, Sendable {
     /// Path of the index file.
     public let indexDBPath: String
 
-    private let lock = NSLock()
-    private var queue: DatabaseQueue?
+    private let lifecycle = Lifecycle<DatabaseQueue>()
 
-    /// A writer for the index at `indexDBPath`; nothing is touched until first use.
+    /// A writer for the index at `indexDBPath`; nothing is touched until ``open()``.
     public init(indexDBPath: String) {
         self.indexDBPath = indexDBPath
     }
 
     deinit {
-        try? queue?.close()
+        try? lifecycle.close()?.close()
     }
 
-    /// Creates the index schema if the file is new, or checks (and completes) an existing one.
+    /// Opens the index, creating the file and its schema if it is new, or checking (and
+    /// completing) an existing one. Opening an open writer does nothing.
     ///
     /// Throws ``DatabaseFileError`` for a file that is not a master index; it is left untouched.
-    public func ensureSchema() throws {
-        _ = try openQueue()
+    @discardableResult
+    public func open() throws -> MasterIndexWriter {
+        try lifecycle.open { try DatabaseFile.openForWriting(indexDBPath, schema: IndexSchema.self) }
+        return self
     }
 
-    /// Closes the file. The next call opens it again.
+    /// Closes the file; later calls throw ``IndexError/notOpen(_:)`` until ``open()``.
     public func close() throws {
-        try lock.withLock {
-            try queue?.close()
-            queue = nil
-        }
+        try lifecycle.close()?.close()
     }
 
     private func openQueue() throws -> DatabaseQueue {
-        try lock.withLock {
-            if let queue { return queue }
-            let queue = try DatabaseFile.openForWriting(indexDBPath, schema: IndexSchema.self)
-            self.queue = queue
-            return queue
-        }
+        try lifecycle.resource(notOpen: IndexError.notOpen(indexDBPath), closed: IndexError.notOpen(indexDBPath))
     }
 
     // MARK: Researchers and beamtimes
@@ -153,8 +146,8 @@ public final class IndexWriter: @unchecked Sendable {
 
         /// Throws ``IndexError/invalidValue(kind:value:reason:)`` for a value no backend stores.
         public func validate() throws(IndexError) {
-            try IndexWriter.checkText(uid, kind: "run uid")
-            try IndexWriter.checkText(planName, kind: "plan name")
+            try MasterIndexWriter.checkText(uid, kind: "run uid")
+            try MasterIndexWriter.checkText(planName, kind: "plan name")
             guard timeStart.isFinite else {
                 throw .invalidValue(kind: "time_start of run \(uid)", value: "\(timeStart)", reason: "must be finite Unix seconds")
             }
@@ -188,7 +181,7 @@ public final class IndexWriter: @unchecked Sendable {
     /// Reads every run of a beamtime file with its sample's name and tags: what
     /// ``indexBeamtime(dbPath:researcherID:label:)`` indexes, on any backend.
     public static func readRuns(ofBeamtime dbPath: String) throws -> [RunEntry] {
-        let catalog = try Catalog(dbPath: dbPath)
+        let catalog = try Catalog(dbPath: dbPath).open()
         defer { try? catalog.close() }
         // Writers reuse the first sample row of a name, so that row's tags are the sample's.
         var tagsByName: [String: [String]] = [:]
@@ -222,7 +215,7 @@ public final class IndexWriter: @unchecked Sendable {
             try db.execute(
                 sql: "UPDATE beamtimes SET time_start = ?, time_stop = ? WHERE id = ?", arguments: [first, last, beamtimeID])
         }
-        let beamtime = try Index.fetchBeamtimes(db, whereSQL: "b.id = ?", arguments: [beamtimeID])[0]
+        let beamtime = try MasterIndex.fetchBeamtimes(db, whereSQL: "b.id = ?", arguments: [beamtimeID])[0]
         return BeamtimeIndexing(beamtime: beamtime, runCount: runs.count, added: added, removed: gone.count, reassigned: reassigned)
     }
 

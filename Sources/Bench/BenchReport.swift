@@ -1,3 +1,4 @@
+import CommandLineSupport
 import Foundation
 import Resonance
 
@@ -186,7 +187,7 @@ struct BenchReport {
 
     var text: String {
         var out: [String] = []
-        out.append("resonance bench\(plan.quick ? " --quick" : "") — \(dateText), \(Self.build) build, median of \(plan.repetitions) repetitions")
+        out.append("resonance-bench\(plan.quick ? " --quick" : "") — \(dateText), \(Self.build) build, median of \(plan.repetitions) repetitions")
         out.append("machine: \(Machine.description); 1-min load average \(String(format: "%.2f", loadAtStart)) before the start")
         out.append("peak RSS +: rise of VmHWM over the RSS at the start of the timed part")
         if let e = events {

@@ -1,3 +1,4 @@
+import CommandLineSupport
 import Foundation
 import GRDBSQLite
 import Resonance
@@ -124,13 +125,13 @@ struct EventsBench {
 
         var db: OpaquePointer?
         guard sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK, let db else {
-            throw BenchError("cannot open \(path)")
+            throw CommandError("cannot open \(path)")
         }
         defer { sqlite3_close_v2(db) }
         try exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(db, "INSERT INTO events (uid, stream_uid, seq_num, time, data, timestamps) VALUES (?, ?, ?, ?, ?, ?)", -1, &statement, nil) == SQLITE_OK, let statement else {
-            throw BenchError("prepare: " + String(cString: sqlite3_errmsg(db)))
+            throw CommandError("prepare: " + String(cString: sqlite3_errmsg(db)))
         }
         defer { sqlite3_finalize(statement) }
         let (seconds, growth) = try Memory.measuringPeak { () throws -> Double in
@@ -152,7 +153,7 @@ struct EventsBench {
                                 bindStatic(statement, 6, t)
                                 let code = sqlite3_step(statement)
                                 sqlite3_reset(statement)
-                                guard code == SQLITE_DONE else { throw BenchError("insert: " + String(cString: sqlite3_errmsg(db))) }
+                                guard code == SQLITE_DONE else { throw CommandError("insert: " + String(cString: sqlite3_errmsg(db))) }
                             }
                         }
                     }
@@ -167,7 +168,7 @@ struct EventsBench {
 
     private func exec(_ db: OpaquePointer, _ sql: String) throws {
         guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else {
-            throw BenchError("\(sql): " + String(cString: sqlite3_errmsg(db)))
+            throw CommandError("\(sql): " + String(cString: sqlite3_errmsg(db)))
         }
     }
 
@@ -177,9 +178,3 @@ struct EventsBench {
         }
     }
 }
-
-struct BenchError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-

@@ -1,9 +1,10 @@
+import CommandLineSupport
 import ResonanceFormats
 import Foundation
 import Resonance
 import ResonanceBluesky
 
-/// `resonance bench-ingest`'s measurements: `resonance ingest`'s own code path
+/// `resonance-bench ingest`'s measurements: `resonance ingest`'s own code path
 /// (JSONLinesReader + DocumentIngestor) on JSON-lines files made before timing, beside the
 /// RunWriter alone writing the same events and frames, alternating, in the same run.
 struct IngestBench {

@@ -1,11 +1,12 @@
+import CommandLineSupport
 import ArgumentParser
 import Foundation
 import Resonance
 
-/// `resonance bench`: the writer and reader against baselines measured in the same run.
-struct BenchCommand: ParsableCommand {
+/// `resonance-bench write`: the writer and reader against baselines measured in the same run.
+struct WriteBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "write",
         abstract: "Measure writing and reading speed against baselines measured on this machine.",
         discussion: """
             Every figure is the median of 3 repetitions and is printed beside a baseline measured \
@@ -22,9 +23,9 @@ struct BenchCommand: ParsableCommand {
               reading  the event table, random frames, a whole run into one buffer
 
             Examples:
-              resonance bench
-              resonance bench --quick --json     # the smaller CI version, machine-readable
-              resonance bench --dir /data/tmp    # measure the disk the beamline writes to
+              resonance-bench
+              resonance-bench --quick --json     # the smaller CI version, machine-readable
+              resonance-bench --dir /data/tmp    # measure the disk the beamline writes to
             """
     )
 
@@ -189,7 +190,7 @@ struct PhaseLog {
     }
 }
 
-extension BenchCommand {
+extension WriteBenchCommand {
     /// The writer on frames another program made (scripts/bench_peer.py): one timed write of
     /// every frame (writeEvent + writeFrame each, then closeRun), printed as JSON.
     func writePeerFrames(_ path: String, root: String) throws {

@@ -21,7 +21,7 @@ struct ResonanceCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             DemoCommand.self, RunsCommand.self, ShowCommand.self, TableCommand.self, FramesCommand.self,
-            PlotCommand.self, CheckCommand.self, IndexCommand.self, BenchCommand.self, BenchIngestCommand.self, IngestCommand.self, ExportCommand.self,
+            PlotCommand.self, CheckCommand.self, IndexCommand.self, IngestCommand.self, ExportCommand.self,
         ]
     )
 }

@@ -1,3 +1,4 @@
+import CommandLineSupport
 import CFileSystem
 import Foundation
 import Resonance
@@ -125,7 +126,7 @@ struct FramesBench {
                 }
                 return now() - start
             }
-            if let message = failure[0] { throw BenchError("encoding with \(codec.name): \(message)") }
+            if let message = failure[0] { throw CommandError("encoding with \(codec.name): \(message)") }
             timing.cpuSeconds.append(processCPU() - cpu)
             timing.seconds.append(seconds)
             timing.peakGrowth.append(growth)
@@ -136,39 +137,23 @@ struct FramesBench {
 
     /// The disk alone: each encoded chunk written where a frame's chunk lives in the store
     /// (`c/<k>/0/0`: two new folders and a new file per frame, as the format's chunk key
-    /// encoding requires), with the writer's file handling (writeback started at once, the
-    /// page cache of files 32 frames old handed back), then `syncfs` so the bytes are on
-    /// disk, as the writer's commits make them. No codec, no database, no metadata.
+    /// encoding requires) by the store's own chunk-writing call (``FilesystemStore/set(_:_:mode:)``,
+    /// `.unpublished`, writeback started at once, as the writer writes), the page cache of
+    /// files 32 frames old handed back as the writer does, then `syncfs` so the bytes are
+    /// on disk, as the writer's commits make them. No codec, no database, no metadata.
     func diskOnly(_ chunks: [[UInt8]], label: String) throws -> Timing {
         var timing = Timing()
         for _ in 0..<repetitions {
             let folder = freshPath(dir, "disk-only-\(label)")
-            try FileManager.default.createDirectory(atPath: folder + "/c", withIntermediateDirectories: true)
+            let store = try FilesystemStore(root: folder, create: true)
             syncFileSystem(dir)
             let cpu = processCPU()
             let (seconds, growth) = try Memory.measuringPeak { () throws -> Double in
                 let start = now()
                 let probe = CPUProbe()
                 defer { probe.report("disk-only \(label)") }
-                func fail(_ what: String, _ path: String) -> BenchError {
-                    BenchError("\(what) \(path): \(String(cString: strerror(errno)))")
-                }
                 for (k, chunk) in chunks.enumerated() {
-                    let path = folder + "/c/\(k)/0/0"
-                    guard mkdir(folder + "/c/\(k)", 0o777) == 0 else { throw fail("mkdir", path) }
-                    guard mkdir(folder + "/c/\(k)/0", 0o777) == 0 else { throw fail("mkdir", path) }
-                    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-                    guard fd >= 0 else { throw fail("create", path) }
-                    try chunk.withUnsafeBytes { buffer in
-                        var done = 0
-                        while done < buffer.count {
-                            let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
-                            guard n > 0 else { close(fd); throw fail("write", path) }
-                            done += n
-                        }
-                    }
-                    _ = cfs_start_writeback(fd)
-                    close(fd)
+                    try store.set("c/\(k)/0/0", chunk, mode: .unpublished)
                     if k >= 32 {
                         let old = open(folder + "/c/\(k - 32)/0/0", O_RDONLY | O_CLOEXEC)
                         if old >= 0 {

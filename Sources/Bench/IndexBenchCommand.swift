@@ -1,14 +1,15 @@
+import CommandLineSupport
 import ArgumentParser
 import Foundation
 import GRDB
 import Resonance
 import ResonancePostgres
 
-/// `resonance index bench`: times searches on a synthetic index of many runs (hidden;
-/// run from a release build: `swift run -c release resonance index bench`).
+/// `resonance-bench index`: times searches on a synthetic index of many runs (hidden;
+/// run from a release build: `swift run -c release resonance-bench index`).
 struct IndexBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "index",
         abstract: "Time index searches on a synthetic index of many runs.",
         discussion: """
             Builds (or reuses) an index of --runs runs: 20 researchers, 200 beamtimes, 20,000
@@ -37,7 +38,7 @@ struct IndexBenchCommand: ParsableCommand {
     func run() throws {
         let data = Self.syntheticRuns(runs)
         try build(data)
-        let index = try Index(path: path)
+        let index = try MasterIndex(path: path).open()
         var pgIndex: PostgresIndex?
         if let postgres {
             pgIndex = try buildPostgres(data, server: postgres)
@@ -64,9 +65,9 @@ struct IndexBenchCommand: ParsableCommand {
             ("tag rare + researcher", IndexQuery(researcher: "researcher07", tag: "t77")),
             ("sample substring + plan", IndexQuery(sample: .containing("ample0012"), plan: "nexafs")),
         ]
-        print("index: \(path), \(runs) runs; \(repeats) repetitions; limit 100 unless noted; times in ms")
+        Output.print("index: \(path), \(runs) runs; \(repeats) repetitions; limit 100 unless noted; times in ms")
         let header = "search".padding(toLength: 36, withPad: " ", startingAt: 0) + "  sqlite p50  sqlite p95     hits"
-        print(header + (pgIndex == nil ? "  sqlite plan" : "  postgres p50  postgres p95  same hits"))
+        Output.print(header + (pgIndex == nil ? "  sqlite plan" : "  postgres p50  postgres p95  same hits"))
         for (name, query) in searches {
             let (sqliteTimes, sqliteHits) = try Self.time(repeats) { try index.search(query) }
             var line = name.padding(toLength: 36, withPad: " ", startingAt: 0)
@@ -78,7 +79,7 @@ struct IndexBenchCommand: ParsableCommand {
             } else {
                 line += "  " + (try index.queryPlan(query).first ?? "")
             }
-            print(line)
+            Output.print(line)
         }
         try timeIndexRun()
     }
@@ -102,7 +103,7 @@ struct IndexBenchCommand: ParsableCommand {
 
     /// Cost of indexing one run in a large index: what RunWriter adds to each closeRun.
     private func timeIndexRun() throws {
-        let writer = IndexWriter(indexDBPath: path)
+        let writer = try MasterIndexWriter(indexDBPath: path).open()
         defer { try? writer.close() }
         let researcher = try writer.registerResearcher(name: "researcher00")
         let beamtime = try writer.registerBeamtime(researcherID: researcher, dbPath: "/bench/bt000.db")
@@ -114,11 +115,11 @@ struct IndexBenchCommand: ParsableCommand {
                 sampleName: "bench", timeStart: 1_600_000_000 + Double(k), tags: ["polymer"])
         }
         let perRun = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(n)
-        print(String(format: "indexRun into the index, one transaction each: %.2f ms per run", perRun))
+        Output.print(String(format: "indexRun into the index, one transaction each: %.2f ms per run", perRun))
     }
 
     /// The synthetic runs, the same for a seed: (beamtime number, run).
-    static func syntheticRuns(_ runs: Int) -> [(beamtime: Int, run: IndexWriter.RunEntry)] {
+    static func syntheticRuns(_ runs: Int) -> [(beamtime: Int, run: MasterIndexWriter.RunEntry)] {
         var rng = SeededGenerator(seed: 1)
         let perBeamtime = max(1, runs / 200)
         return (0..<runs).map { i in
@@ -130,12 +131,12 @@ struct IndexBenchCommand: ParsableCommand {
             let uid = String(format: "%016llx%016llx", rng.next(), rng.next())
             let sample = String(format: "sample%05d", Int(rng.next() % 20_000))
             let time = 1_700_000_000 + Double(i) * 30 + Double(rng.next() % 1000) / 1000
-            return (min(i / perBeamtime, 199), IndexWriter.RunEntry(uid: uid, planName: plan, sampleName: sample, timeStart: time, tags: tags))
+            return (min(i / perBeamtime, 199), MasterIndexWriter.RunEntry(uid: uid, planName: plan, sampleName: sample, timeStart: time, tags: tags))
         }
     }
 
     /// Registers the 20 researchers and 200 beamtimes in `writer`: (beamtime id, researcher id).
-    private func registerOwners(_ writer: any MasterIndexWriter) throws -> [(id: Int64, researcher: Int64)] {
+    private func registerOwners(_ writer: any MasterIndexWriting) throws -> [(id: Int64, researcher: Int64)] {
         var researchers: [Int64] = []
         for r in 0..<20 {
             researchers.append(try writer.registerResearcher(
@@ -149,14 +150,14 @@ struct IndexBenchCommand: ParsableCommand {
 
     /// Indexes the same runs into a fresh database on the server, one beamtime per
     /// transaction, and prints the rate.
-    private func buildPostgres(_ data: [(beamtime: Int, run: IndexWriter.RunEntry)], server url: String) throws -> PostgresIndex {
+    private func buildPostgres(_ data: [(beamtime: Int, run: MasterIndexWriter.RunEntry)], server url: String) throws -> PostgresIndex {
         let server = try PostgresServer(url: url)
         try server.createDatabase("resonance_index_bench")
         let benchURL = server.url(ofDatabase: "resonance_index_bench")
-        let writer = try PostgresIndexWriter(url: benchURL)
+        let writer = try PostgresIndexWriter(url: benchURL).open()
         defer { try? writer.close() }
         let beamtimes = try registerOwners(writer)
-        var byBeamtime = [[IndexWriter.RunEntry]](repeating: [], count: beamtimes.count)
+        var byBeamtime = [[MasterIndexWriter.RunEntry]](repeating: [], count: beamtimes.count)
         for (b, run) in data { byBeamtime[b].append(run) }
         let start = Date()
         for (b, runs) in byBeamtime.enumerated() where !runs.isEmpty {
@@ -165,13 +166,13 @@ struct IndexBenchCommand: ParsableCommand {
         }
         let seconds = Date().timeIntervalSince(start)
         try server.execute("ANALYZE", database: "resonance_index_bench")
-        print(String(format: "postgres: indexed %d runs in %.1f s (%.0f runs/s, PostgresIndexWriter.indexBeamtime, one transaction per beamtime)",
+        Output.print(String(format: "postgres: indexed %d runs in %.1f s (%.0f runs/s, PostgresIndexWriter.indexBeamtime, one transaction per beamtime)",
                      data.count, seconds, Double(data.count) / seconds))
-        return try PostgresIndex(url: benchURL)
+        return try PostgresIndex(url: benchURL).open()
     }
 
     /// Writes the synthetic index unless `path` already holds it.
-    private func build(_ data: [(beamtime: Int, run: IndexWriter.RunEntry)]) throws {
+    private func build(_ data: [(beamtime: Int, run: MasterIndexWriter.RunEntry)]) throws {
         if FileManager.default.fileExists(atPath: path),
             let count = try? DatabaseQueue(path: path).read({ try Int.fetchOne($0, sql: "SELECT count(*) FROM runs_index WHERE uid NOT LIKE 'ffffffff%'") }),
             count == runs
@@ -179,7 +180,7 @@ struct IndexBenchCommand: ParsableCommand {
             return
         }
         try? FileManager.default.removeItem(atPath: path)
-        let writer = IndexWriter(indexDBPath: path)
+        let writer = try MasterIndexWriter(indexDBPath: path).open()
         let beamtimes = try registerOwners(writer)
         try writer.close()
 
@@ -197,9 +198,9 @@ struct IndexBenchCommand: ParsableCommand {
                 ])
             }
         }
-        try queue.writeWithoutTransaction { try $0.execute(sql: "ANALYZE") }  // as IndexWriter does when an index doubles
+        try queue.writeWithoutTransaction { try $0.execute(sql: "ANALYZE") }  // as MasterIndexWriter does when an index doubles
         try queue.close()
         let seconds = Date().timeIntervalSince(start)
-        print(String(format: "sqlite: built %d runs in %.1f s (%.0f runs/s, raw INSERTs in one transaction)", runs, seconds, Double(runs) / seconds))
+        Output.print(String(format: "sqlite: built %d runs in %.1f s (%.0f runs/s, raw INSERTs in one transaction)", runs, seconds, Double(runs) / seconds))
     }
 }

@@ -1,3 +1,4 @@
+import CommandLineSupport
 import Foundation
 import Resonance
 
@@ -6,7 +7,7 @@ import Resonance
 enum RunLookup {
     /// The run with this uid or unique prefix (8+ hex digits) in the beamtime at `db`.
     static func run(db: String, uid: String) throws -> (Catalog, Run) {
-        let catalog = try Catalog(dbPath: db)
+        let catalog = try Catalog(dbPath: db).open()
         do {
             return (catalog, try catalog.run(uid))
         } catch let error as CatalogError {
@@ -44,10 +45,4 @@ enum RunLookup {
         guard let units = stream?.dataKeys[field]?["units"]?.stringValue, !units.isEmpty else { return nil }
         return units
     }
-}
-
-/// A failure to report as one line on stderr ("Error: ...") with exit status 1.
-struct CommandError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

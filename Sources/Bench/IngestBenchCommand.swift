@@ -1,15 +1,16 @@
+import CommandLineSupport
 import ArgumentParser
 import Foundation
 import Resonance
 
-/// `resonance bench-ingest`: `resonance ingest` against the RunWriter alone, same run.
-struct BenchIngestCommand: ParsableCommand {
+/// `resonance-bench ingest`: `resonance ingest` against the RunWriter alone, same run.
+struct IngestBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-ingest",
+        commandName: "ingest",
         abstract: "Measure `resonance ingest` against the RunWriter alone, in the same run.",
         discussion: """
             Events: start, descriptor, event_pages of 1,000 events (8 float fields with \
-            timestamps, as `resonance bench`'s events) and stop, as one JSON-lines file made \
+            timestamps, as `resonance-bench`'s events) and stop, as one JSON-lines file made \
             before timing; ingested by ingest's own code (file to beamtime, closed), beside \
             the RunWriter writing the same events from memory, and JSON parsing of the file alone.
 
@@ -18,8 +19,8 @@ struct BenchIngestCommand: ParsableCommand {
             writing the same frames from memory. Median of the repetitions, which alternate.
 
             Examples:
-              resonance bench-ingest
-              resonance bench-ingest --events 500000 --frames 1000 --size 2048 --json
+              resonance-bench ingest
+              resonance-bench ingest --events 500000 --frames 1000 --size 2048 --json
             """
     )
 

@@ -1,3 +1,4 @@
+import CommandLineSupport
 import ArgumentParser
 import Foundation
 import Resonance
@@ -66,18 +67,18 @@ struct IndexSearchCommand: ParsableCommand {
         query.until = until?.endForUntil
         let hits: [IndexedRun]
         do {
-            hits = try MasterIndexes.reader(at: indexPath).search(query)
+            hits = try MasterIndexes.reader(at: indexPath).open().search(query)
         } catch {
             throw describeIndexError(error, indexPath: indexPath)
         }
         if json {
-            print(Self.jsonText(hits))
+            Output.print(Self.jsonText(hits))
         } else if hits.isEmpty {
-            printError("no runs match")
+            Output.message("no runs match")
         } else {
-            print(Self.table(hits), terminator: "")
+            Output.print(Self.table(hits))
         }
-        if hits.count == limit { printError("showing the newest \(limit) runs; --limit shows more") }
+        if hits.count == limit { Output.message("showing the newest \(limit) runs; --limit shows more") }
     }
 
     static func jsonText(_ hits: [IndexedRun]) -> String {
@@ -94,23 +95,10 @@ struct IndexSearchCommand: ParsableCommand {
     }
 
     static func table(_ hits: [IndexedRun]) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = .current
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        let header = ["UID", "PLAN", "SAMPLE", "START", "RESEARCHER", "BEAMTIME"]
-        let rows = [header] + hits.map { hit in
-            [hit.uid, hit.planName, hit.sampleName ?? "-", formatter.string(from: Date(timeIntervalSince1970: hit.timeStart)),
-             hit.researcher, hit.beamtimeLabel]
+        var table = TextTable(["uid", "plan", "sample", "started", "researcher", "beamtime"])
+        for hit in hits {
+            table.append([hit.uid, hit.planName, hit.sampleName ?? "-", Format.time(hit.timeStart), hit.researcher, hit.beamtimeLabel])
         }
-        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-        var out = ""
-        for row in rows {
-            let cells = row.enumerated().map { column, cell in
-                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-            }
-            out += cells.joined(separator: "  ") + "\n"
-        }
-        return out
+        return table.render()
     }
 }

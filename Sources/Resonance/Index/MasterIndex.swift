@@ -4,10 +4,10 @@ import GRDB
 /// Reads the master index: researchers, beamtimes, and searches over every indexed run.
 ///
 /// ```swift
-/// let index = try Index(path: "/data/index.db")
+/// let index = try MasterIndex(path: "/data/index.db").open()
 /// for hit in try index.search(sample: .containing("PS"), tag: "polymer", limit: 20) {
 ///     print(hit.uid, hit.planName, hit.beamtimeLabel)
-///     let run = try Catalog(dbPath: hit.dbPath).run(hit.uid)
+///     let run = try Catalog(dbPath: hit.dbPath).open().run(hit.uid)
 /// }
 /// ```
 ///
@@ -16,18 +16,37 @@ import GRDB
 /// of a sample name and a tag are checked run by run, newest first, until `limit` hits
 /// are found: immediate when they match many recent runs, ~0.3 s at a million runs when
 /// they match none. `resonance index bench` measures them.
-public final class Index: Sendable {
+public final class MasterIndex: Openable, Sendable {
     /// Path of the index file.
     public let path: String
-    private let queue: DatabaseQueue
+    private let lifecycle = Lifecycle<DatabaseQueue>()
 
-    /// Opens an existing index for reading.
+    /// A reader of the index at `path`; nothing is read until ``open()``.
+    public init(path: String) {
+        self.path = path
+    }
+
+    deinit {
+        try? lifecycle.close()?.close()
+    }
+
+    /// Opens the existing index for reading; opening an open index does nothing.
     ///
     /// Throws ``DatabaseFileError`` when the file is missing, not SQLite, not a master
     /// index, or of a newer schema version.
-    public init(path: String) throws {
-        self.path = path
-        queue = try DatabaseFile.openForReading(path, schema: IndexSchema.self)
+    @discardableResult
+    public func open() throws -> MasterIndex {
+        try lifecycle.open { try DatabaseFile.openForReading(path, schema: IndexSchema.self) }
+        return self
+    }
+
+    /// Closes the file; later calls throw ``IndexError/notOpen(_:)`` until ``open()``.
+    public func close() throws {
+        try lifecycle.close()?.close()
+    }
+
+    private var queue: DatabaseQueue {
+        get throws { try lifecycle.resource(notOpen: IndexError.notOpen(path), closed: IndexError.notOpen(path)) }
     }
 
     /// Every researcher, by name.
@@ -78,7 +97,7 @@ public final class Index: Sendable {
 
     // MARK: Searching
 
-    // search(sample:plan:researcher:tag:since:until:limit:) is MasterIndexReader's, for every backend.
+    // search(sample:plan:researcher:tag:since:until:limit:) is MasterIndexReading's, for every backend.
 
     /// Runs matching `query`, newest first.
     public func search(_ query: IndexQuery) throws -> [IndexedRun] {

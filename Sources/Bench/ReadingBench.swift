@@ -1,3 +1,4 @@
+import CommandLineSupport
 import Foundation
 import GRDB
 import Resonance
@@ -13,9 +14,9 @@ struct ReadingBench {
     func run(eventsDB: String?, framesDB: String?) throws -> ReadingResult {
         var result = ReadingResult(events: 0, frameSize: 0, frames: 0, resultBytes: 0, randomCount: randomFrames)
         if let eventsDB {
-            let catalog = try Catalog(dbPath: eventsDB)
+            let catalog = try Catalog(dbPath: eventsDB).open()
             defer { try? catalog.close() }
-            guard let summary = try catalog.recent(1).first else { throw BenchError("\(eventsDB) holds no run") }
+            guard let summary = try catalog.recent(1).first else { throw CommandError("\(eventsDB) holds no run") }
             let run = try catalog.run(summary.uid)
             var timing = Timing()
             for _ in 0..<repetitions {
@@ -40,15 +41,15 @@ struct ReadingBench {
             var rng = SeededGenerator(seed: 50)
             let picks = (0..<randomFrames).map { _ in Int(rng.next() % UInt64(count)) }
 
-            let catalog = try Catalog(dbPath: framesDB)
+            let catalog = try Catalog(dbPath: framesDB).open()
             defer { try? catalog.close() }
-            guard let summary = try catalog.recent(1).first else { throw BenchError("\(framesDB) holds no run") }
+            guard let summary = try catalog.recent(1).first else { throw CommandError("\(framesDB) holds no run") }
             let ccd = try catalog.run(summary.uid).frames(field: "ccd")
-            guard ccd.count == count else { throw BenchError("the reader sees \(ccd.count) frames, the array \(count)") }
+            guard ccd.count == count else { throw CommandError("the reader sees \(ccd.count) frames, the array \(count)") }
 
             // Baselines: the same chunks, already in memory, decoded alone.
             let encoded = try (0..<count).map { k -> [UInt8] in
-                guard let bytes = try array.loadEncodedChunk(at: [k, 0, 0]) else { throw BenchError("frame \(k) missing") }
+                guard let bytes = try array.loadEncodedChunk(at: [k, 0, 0]) else { throw CommandError("frame \(k) missing") }
                 return bytes
             }
             let once = ReadingBench(repetitions: 1, randomFrames: randomFrames, dir: dir)
@@ -73,7 +74,7 @@ struct ReadingBench {
                     defer { probe.report("reader whole run") }
                     let stack = try ccd.frames(0..<count, as: UInt16.self)
                     let seconds = now() - start
-                    guard stack.pixels.count == count * array.chunkByteCount / 2 else { throw BenchError("short read") }
+                    guard stack.pixels.count == count * array.chunkByteCount / 2 else { throw CommandError("short read") }
                     return seconds
                 }
                 whole.seconds.append(seconds)
@@ -93,7 +94,7 @@ struct ReadingBench {
         let queue = try DatabaseQueue(path: dbPath, configuration: { var c = Configuration(); c.readonly = true; return c }())
         defer { try? queue.close() }
         guard let group = try queue.read({ try String.fetchOne($0, sql: "SELECT zarr_group FROM image_refs LIMIT 1") }) else {
-            throw BenchError("\(dbPath) holds no frames")
+            throw CommandError("\(dbPath) holds no frames")
         }
         let store = try FilesystemStore(root: RunWriter.zarrPath(forDatabase: dbPath))
         return (try ZarrArray.open(in: store, at: group), group)
@@ -135,7 +136,7 @@ struct ReadingBench {
                 }
                 return now() - start
             }
-            if let message = failure[0] { throw BenchError("decoding: \(message)") }
+            if let message = failure[0] { throw CommandError("decoding: \(message)") }
             timing.seconds.append(seconds)
             timing.peakGrowth.append(growth)
         }

@@ -1,3 +1,4 @@
+import CommandLineSupport
 import ArgumentParser
 import Foundation
 import Resonance
@@ -19,13 +20,8 @@ struct IndexCommand: ParsableCommand {
               resonance index search index.db --sample PS --since 2026-03-01
               resonance index search postgres://ada@db.example.org:5432/resonance --tag polymer
             """,
-        subcommands: [IndexAddCommand.self, IndexSearchCommand.self, IndexBenchCommand.self]
+        subcommands: [IndexAddCommand.self, IndexSearchCommand.self]
     )
-}
-
-/// An error the command line reports as is: one line naming the problem.
-struct CLIError: Error, CustomStringConvertible {
-    var description: String
 }
 
 /// Opening an index file, with a hint when the file is a beamtime (arguments swapped).
@@ -33,12 +29,7 @@ func describeIndexError(_ error: Error, indexPath: String) -> Error {
     if let error = error as? DatabaseFileError, case .foreignDatabase(let tables) = error.problem,
         Set(tables).isSuperset(of: ["samples", "runs", "events"])
     {
-        return CLIError(description: "\(error.path): a beamtime database, not a master index (the index file comes first: resonance index add INDEX.db --researcher NAME BEAMTIME.db)")
+        return CommandError("\(error.path): a beamtime database, not a master index (the index file comes first: resonance index add INDEX.db --researcher NAME BEAMTIME.db)")
     }
     return error
-}
-
-/// Prints a line on standard error.
-func printError(_ message: String) {
-    FileHandle.standardError.write(Data((message + "\n").utf8))
 }

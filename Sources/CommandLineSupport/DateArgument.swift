@@ -2,13 +2,13 @@ import ArgumentParser
 import Foundation
 
 /// A `--since`/`--until` value: a day or a moment, in local time unless it names a zone.
-struct DateArgument {
+package struct DateArgument {
     /// The moment the value names (a bare date: its local midnight).
-    var start: Double
+    package var start: Double
     /// For `--until`: a bare date ends at the next local midnight, so its day is included.
-    var endForUntil: Double
+    package var endForUntil: Double
 
-    init?(_ text: String) {
+    package init?(_ text: String) {
         let pattern = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/
         guard let m = text.wholeMatch(of: pattern) else { return nil }
         var calendar = Calendar(identifier: .gregorian)
@@ -36,7 +36,7 @@ struct DateArgument {
 }
 
 extension DateArgument: ExpressibleByArgument {
-    init?(argument: String) { self.init(argument) }
+    package init?(argument: String) { self.init(argument) }
 
-    static var defaultCompletionKind: CompletionKind { .default }
+    package static var defaultCompletionKind: CompletionKind { .default }
 }

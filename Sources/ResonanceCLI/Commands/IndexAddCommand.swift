@@ -1,3 +1,4 @@
+import CommandLineSupport
 import ArgumentParser
 import Foundation
 import Resonance
@@ -51,28 +52,28 @@ struct IndexAddCommand: ParsableCommand {
 
     func run() throws {
         let location = IndexLocation(indexPath)
-        let indexAbsolute = if case .file(let path) = location { IndexWriter.standardizedPath(path) } else { "" }
+        let indexAbsolute = if case .file(let path) = location { MasterIndexWriter.standardizedPath(path) } else { "" }
         // Find the files first, so a typo in the last argument fails before anything is written.
         var files: [(path: String, fromFolder: Bool)] = []
         for argument in beamtimes {
             if isDirectory(argument) {
-                let found = databaseFiles(under: argument).filter { IndexWriter.standardizedPath($0) != indexAbsolute }
-                if found.isEmpty { printError("warning: no .db files under \(argument)") }
+                let found = databaseFiles(under: argument).filter { MasterIndexWriter.standardizedPath($0) != indexAbsolute }
+                if found.isEmpty { Output.message("warning: no .db files under \(argument)") }
                 files += found.map { ($0, true) }
             } else if FileManager.default.fileExists(atPath: argument) {
                 files.append((argument, false))
             } else {
-                throw CLIError(description: "\(argument): no such file or folder")
+                throw CommandError("\(argument): no such file or folder")
             }
         }
-        if files.isEmpty { throw CLIError(description: "no beamtime files to index") }
+        if files.isEmpty { throw CommandError("no beamtime files to index") }
 
-        let writer: any MasterIndexWriter
+        let writer: any MasterIndexWriting
         let researcherID: Int64
         do {
-            writer = try MasterIndexes.writer(at: indexPath)
-            try writer.ensureSchema()
-            let known = try MasterIndexes.reader(at: indexPath).researchers().contains { $0.name == researcher }
+            writer = try MasterIndexes.writer(at: indexPath).open()
+            try writer.open()
+            let known = try MasterIndexes.reader(at: indexPath).open().researchers().contains { $0.name == researcher }
             // A bare file name lives in the current folder.
             let folder = (files[0].path as NSString).deletingLastPathComponent
             let defaultRoot = beamtimes.first(where: isDirectory) ?? (folder.isEmpty ? "." : folder)
@@ -93,20 +94,20 @@ struct IndexAddCommand: ParsableCommand {
                 if result.added > 0 { changes.append("\(result.added) new") }
                 if result.removed > 0 { changes.append("\(result.removed) removed") }
                 let note = changes.isEmpty ? "" : " (\(changes.joined(separator: ", ")))"
-                print("\(result.beamtime.label): \(result.runCount) run\(result.runCount == 1 ? "" : "s")\(note)  \(result.beamtime.dbPath)")
+                Output.print("\(result.beamtime.label): \(result.runCount) run\(result.runCount == 1 ? "" : "s")\(note)  \(result.beamtime.dbPath)")
                 if result.reassigned > 0 {
-                    printError("warning: \(result.reassigned) runs of \(path) were indexed under another beamtime file (a copy of this one?); they now point here")
+                    Output.message("warning: \(result.reassigned) runs of \(path) were indexed under another beamtime file (a copy of this one?); they now point here")
                 }
             } catch let error as DatabaseFileError where fromFolder && isForeign(error) {
-                printError("skipped \(path): not a beamtime database")
+                Output.message("skipped \(path): not a beamtime database")
             } catch {
                 failures += 1
-                printError("error: \(error)")
+                Output.message("error: \(error)")
             }
         }
-        print("indexed \(indexed) beamtime\(indexed == 1 ? "" : "s"), \(runs) run\(runs == 1 ? "" : "s") for \(researcher) in \(location.redacted)")
+        Output.print("indexed \(indexed) beamtime\(indexed == 1 ? "" : "s"), \(runs) run\(runs == 1 ? "" : "s") for \(researcher) in \(location.redacted)")
         if failures > 0 {
-            throw CLIError(description: "\(failures) beamtime\(failures == 1 ? "" : "s") could not be indexed (see above)")
+            throw CommandError("\(failures) beamtime\(failures == 1 ? "" : "s") could not be indexed (see above)")
         }
     }
 
