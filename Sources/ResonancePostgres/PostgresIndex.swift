@@ -16,44 +16,29 @@ import Resonance
 /// indexer's transaction, never half of it. Calls block; see ``Blocking`` for the rule.
 public final class PostgresIndex: MasterIndexReading {
     /// The URL without its password.
-    public var location: String { url.redacted }
-    let url: PostgresURL
-    private let lifecycle = Lifecycle<PostgresSession>()
-
-    /// The open session; throws ``IndexError/notOpen(_:)`` before ``open()`` and after ``close()``.
-    var session: PostgresSession {
-        get throws { try lifecycle.resource(notOpen: IndexError.notOpen(location), closed: IndexError.notOpen(location)) }
-    }
+    public var location: String { session.url.redacted }
+    let session: PostgresSession
 
     /// A reader of the database at `url`; nothing is touched until ``open()``.
     ///
     /// Throws ``PostgresIndexError`` (`.invalidURL`) for a URL that cannot be parsed.
     public init(url: String) throws {
-        self.url = try PostgresURL(url)
+        session = PostgresSession(url: try PostgresURL(url))
     }
 
-    /// Connects and checks that the database holds a master index. Opening an open
-    /// index does nothing. A connection the server drops later is made again by the next call.
+    /// Connects and checks that the database holds a master index.
+    /// Opening an open index does nothing.
     ///
     /// Throws ``PostgresIndexError`` for an unreachable server, refused credentials, a
     /// missing or empty database, another application's tables or a newer schema.
     @discardableResult
     public func open() throws -> PostgresIndex {
-        try lifecycle.open {
-            let session = PostgresSession(url: url)
-            do {
-                try session.run(check: PostgresIndexSchema.checkReadable(url.redacted)) { _, _ in }
-            } catch {
-                try? session.close()
-                throw error
-            }
-            return session
-        }
+        try session.open(check: PostgresIndexSchema.checkReadable(location))
         return self
     }
 
     /// Closes the connection; later calls throw ``IndexError/notOpen(_:)`` until ``open()``.
-    public func close() throws { try lifecycle.close()?.close() }
+    public func close() throws { try session.close() }
 
     public func researchers() throws -> [ResearcherInfo] {
         try session.run { connection, logger in

@@ -21,51 +21,36 @@ import Resonance
 /// leaves nothing: the server rolls its transaction back. Calls block; see ``Blocking``.
 public final class PostgresIndexWriter: MasterIndexWriting {
     /// The URL without its password.
-    public var location: String { url.redacted }
-    let url: PostgresURL
-    private let lifecycle = Lifecycle<PostgresSession>()
+    public var location: String { session.url.redacted }
+    let session: PostgresSession
 
-    /// The open session; throws ``IndexError/notOpen(_:)`` before ``open()`` and after ``close()``.
-    var session: PostgresSession {
-        get throws { try lifecycle.resource(notOpen: IndexError.notOpen(location), closed: IndexError.notOpen(location)) }
-    }
-
-    /// A writer for the database at `url`; nothing is touched until ``open()``.
+    /// A writer of the database at `url`; nothing is touched until ``open()``.
     ///
     /// Throws ``PostgresIndexError`` (`.invalidURL`) for a URL that cannot be parsed.
     public init(url: String) throws {
-        self.url = try PostgresURL(url)
+        session = PostgresSession(url: try PostgresURL(url))
     }
 
-    /// Connects and checks that the database holds a master index (creating the schema in an empty one). Opening an open
-    /// index does nothing. A connection the server drops later is made again by the next call.
+    /// Connects and checks that the database holds a master index (creating the schema in an empty one).
+    /// Opening an open index does nothing.
     ///
     /// Throws ``PostgresIndexError`` for an unreachable server, refused credentials, a
     /// missing or empty database, another application's tables or a newer schema.
     @discardableResult
     public func open() throws -> PostgresIndexWriter {
-        try lifecycle.open {
-            let session = PostgresSession(url: url)
-            do {
-                try session.run(check: PostgresIndexSchema.ensureWritable(url.redacted)) { _, _ in }
-            } catch {
-                try? session.close()
-                throw error
-            }
-            return session
-        }
+        try session.open(check: PostgresIndexSchema.ensureWritable(location))
         return self
     }
 
     /// Closes the connection; later calls throw ``IndexError/notOpen(_:)`` until ``open()``.
-    public func close() throws { try lifecycle.close()?.close() }
+    public func close() throws { try session.close() }
 
 
     /// Runs `body` in a retried transaction, after the schema check.
     private func transaction<T: Sendable>(
         isolation: PostgresSession.Isolation = .serializable, _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
     ) throws -> T {
-        try session.run(check: PostgresIndexSchema.ensureWritable(url.redacted)) { connection, logger in
+        try session.run(check: PostgresIndexSchema.ensureWritable(location)) { connection, logger in
             try await PostgresSession.transaction(connection, logger, isolation: isolation) { try await body($0, logger) }
         }
     }

@@ -32,6 +32,7 @@ public struct PostgresServer: Sendable {
     public func execute(_ statements: String..., database: String? = nil) throws {
         let target = database.map { url.withDatabase($0) } ?? url
         let session = PostgresSession(url: target)
+        try session.open { _, _ in }
         defer { try? session.close() }
         for statement in statements {
             try session.run { connection, logger in
@@ -45,6 +46,7 @@ public struct PostgresServer: Sendable {
     public func strings(_ sql: String, database: String? = nil) throws -> [String] {
         let target = database.map { url.withDatabase($0) } ?? url
         let session = PostgresSession(url: target)
+        try session.open { _, _ in }
         defer { try? session.close() }
         return try session.run { connection, logger in
             try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).all().map { try $0[0].decode(String.self) }

@@ -5,14 +5,16 @@ import Resonance
 
 /// One connection to the server, used by one reader or writer, one call at a time.
 ///
-/// Calls block (see ``Blocking`` for the threads they may come from). The connection is
-/// opened on first use and again after the server dropped it; the schema is checked once.
+/// Calls block (see ``Blocking`` for the threads they may come from). ``open(check:)``
+/// connects and checks the schema; a connection the server drops later is made again by
+/// the next call; after ``close()`` calls throw ``IndexError/notOpen(_:)``.
 final class PostgresSession: @unchecked Sendable {
     let url: PostgresURL
     let logger: Logger
     private let lock = NSLock()
     private var connection: PostgresConnection?
     private var checked = false
+    private var isOpen = false
 
     init(url: PostgresURL) {
         self.url = url
@@ -36,13 +38,30 @@ final class PostgresSession: @unchecked Sendable {
         }
     }
 
-    /// Runs `body` on the connection (opened and schema-checked first), mapping PostgresNIO
-    /// errors to ``PostgresIndexError`` naming the redacted URL.
+    /// Connects and runs `check` (the schema check of a reader or a writer); opening an
+    /// open session does nothing. On failure nothing stays connected.
+    func open(check: @escaping @Sendable (PostgresConnection, Logger) async throws -> Void) throws {
+        try lock.withLock {
+            if isOpen { return }
+            isOpen = true
+        }
+        do {
+            try run(check: check) { _, _ in }
+        } catch {
+            try? close()
+            throw error
+        }
+    }
+
+    /// Runs `body` on the connection (connected again if the server dropped it, and
+    /// schema-checked first if it has not been), mapping PostgresNIO errors to
+    /// ``PostgresIndexError`` naming the redacted URL.
     func run<T: Sendable>(
         check: (@Sendable (PostgresConnection, Logger) async throws -> Void)? = nil,
         _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
     ) throws -> T {
         try lock.withLock {
+            guard isOpen else { throw IndexError.notOpen(url.redacted) }
             let configuration = url.configuration
             let logger = logger
             let existing = connection
@@ -68,6 +87,7 @@ final class PostgresSession: @unchecked Sendable {
 
     func close() throws {
         lock.withLock {
+            isOpen = false
             guard let connection else { return }
             self.connection = nil
             checked = false
