@@ -23,11 +23,7 @@ struct ExportCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The beamtime database (.db).")
-    var db: String
-
-    @Argument(help: "The run's uid, or a unique prefix of 8+ hex digits.")
-    var uid: String
+    @OptionGroup var target: RunArguments
 
     @Flag(help: "Export event-model documents (the one export this command makes).")
     var documents = false
@@ -40,10 +36,10 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        _ = try RunLookup.run(db: db, uid: uid)  // the error messages of the other commands
+        _ = try target.lookUp()  // the error messages of the other commands
         let sink = try Output.sink(output)
         var buffer = Data()
-        let summary = try DocumentExporter.export(dbPath: db, uid: uid) { line in
+        let summary = try DocumentExporter.export(dbPath: target.db, uid: target.uid) { line in
             buffer.append(contentsOf: line.utf8)
             buffer.append(0x0A)
             if buffer.count >= 1 << 20 {

@@ -38,11 +38,7 @@ struct FramesCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The beamtime database (.db).")
-    var db: String
-
-    @Argument(help: "The run's uid, or a unique prefix of 8+ hex digits.")
-    var uid: String
+    @OptionGroup var target: RunArguments
 
     @Option(help: ArgumentHelp("The detector field (needed when the run has several).", valueName: "field"))
     var field: String?
@@ -61,11 +57,11 @@ struct FramesCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (_, run) = try RunLookup.run(db: db, uid: uid)
+        let (_, run) = try target.lookUp()
         let field = try chooseField(run)
         let frames = try run.frames(field: field.name)
         guard let dtype = frames.dtype, frames.count > 0 else {
-            throw CommandError("\(db): run \(run.uid) has no frames of field \(field.name.debugDescription)")
+            throw CommandError("\(target.db): run \(run.uid) has no frames of field \(field.name.debugDescription)")
         }
         let seqNums = frames.seqNums
         var exporter: Exporter?

@@ -25,11 +25,7 @@ struct PlotCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The beamtime database (.db).")
-    var db: String
-
-    @Argument(help: "The run's uid, or a unique prefix of 8+ hex digits.")
-    var uid: String
+    @OptionGroup var target: RunArguments
 
     @Option(help: ArgumentHelp("The column for the horizontal axis.", valueName: "field"))
     var x: String
@@ -69,7 +65,7 @@ struct PlotCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (catalog, run) = try RunLookup.run(db: db, uid: uid)
+        let (catalog, run) = try target.lookUp()
         let streamInfo = try RunLookup.stream(stream, of: run)
         let table = try run.table(stream: stream)
         let xAxis = try axis(x, table: table, stream: streamInfo)

@@ -23,17 +23,13 @@ struct ShowCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The beamtime database (.db).")
-    var db: String
-
-    @Argument(help: "The run's uid, or a unique prefix of 8+ hex digits.")
-    var uid: String
+    @OptionGroup var target: RunArguments
 
     @Flag(help: "Print JSON for programs instead of text.")
     var json = false
 
     func run() throws {
-        let (_, run) = try RunLookup.run(db: db, uid: uid)
+        let (_, run) = try target.lookUp()
         if json {
             Output.printJSON(RunDescription.run(run))
         } else {

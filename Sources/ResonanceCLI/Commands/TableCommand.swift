@@ -27,11 +27,7 @@ struct TableCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The beamtime database (.db).")
-    var db: String
-
-    @Argument(help: "The run's uid, or a unique prefix of 8+ hex digits.")
-    var uid: String
+    @OptionGroup var target: RunArguments
 
     @Option(help: ArgumentHelp("The stream to export.", valueName: "name"))
     var stream: String = "primary"
@@ -43,7 +39,7 @@ struct TableCommand: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let (_, run) = try RunLookup.run(db: db, uid: uid)
+        let (_, run) = try target.lookUp()
         _ = try RunLookup.stream(stream, of: run)
         let table = try run.table(stream: stream)
         let sink = try Output.sink(output)

@@ -1,6 +1,19 @@
+import ArgumentParser
 import CommandLineSupport
 import Foundation
 import Resonance
+
+/// The two arguments of every command about one run: the beamtime and the run's uid.
+struct RunArguments: ParsableArguments {
+    @Argument(help: "The beamtime database (.db).")
+    var db: String
+
+    @Argument(help: "The run's uid, or a unique prefix of 8+ hex digits.")
+    var uid: String
+
+    /// The open catalog and the run; see ``RunLookup/run(db:uid:)``.
+    func lookUp() throws -> (Catalog, Run) { try RunLookup.run(db: db, uid: uid) }
+}
 
 /// What the browsing commands share: opening a beamtime, finding a run and a stream, and
 /// the short uids people read.
