@@ -42,58 +42,101 @@ public enum TableWriter {
     public static func write(
         _ table: EventTable, as format: Format, progress: (Int) -> Void = { _ in }, sink: ([UInt8]) throws -> Void
     ) throws {
+        var writer = Writer(format: format)
+        try writer.add(table, progress: progress, sink: sink)
+        try writer.finish(sink: sink)
+        progress(table.count)
+    }
+
+    /// Writes a stream of `run` batch by batch (``Run/forEachTableBatch(stream:rows:_:)``):
+    /// the same bytes as writing ``Run/table(stream:)``, with memory that does not grow with
+    /// the run. Columnar JSON needs every column whole, so `.columns` reads the table at once.
+    public static func write(
+        _ run: Run, stream: String, as format: Format, progress: (Int) -> Void = { _ in }, sink: ([UInt8]) throws -> Void
+    ) throws {
+        guard format != .columns else { return try write(run.table(stream: stream), as: format, progress: progress, sink: sink) }
+        var writer = Writer(format: format)
+        try run.forEachTableBatch(stream: stream) { batch in try writer.add(batch, progress: progress, sink: sink) }
+        try writer.finish(sink: sink)
+        progress(writer.rowsWritten)
+    }
+
+    /// The output in progress: the header goes with the first table, the closing bracket
+    /// at the end, rows in between, flushed about every megabyte.
+    private struct Writer {
+        let format: Format
         var buffer: [UInt8] = []
-        buffer.reserveCapacity(1 << 20)
-        func flush(force: Bool = false) throws {
+        var rowsWritten = 0
+        var started = false
+
+        init(format: Format) {
+            self.format = format
+            buffer.reserveCapacity(1 << 20)
+        }
+
+        mutating func flush(force: Bool = false, sink: ([UInt8]) throws -> Void) throws {
             guard force || buffer.count >= 1 << 20 else { return }
             try sink(buffer)
             buffer.removeAll(keepingCapacity: true)
         }
-        let columns = table.columns
-        switch format {
-        case .csv:
-            buffer += Array(columns.map { csvString($0.name) }.joined(separator: ",").utf8)
-            buffer.append(0x0A)
-            for row in 0..<table.count {
-                for (k, column) in columns.enumerated() {
-                    if k > 0 { buffer.append(UInt8(ascii: ",")) }
-                    if let value = column[row] { appendCSV(value, to: &buffer) }
+
+        mutating func add(_ table: EventTable, progress: (Int) -> Void, sink: ([UInt8]) throws -> Void) throws {
+            let columns = table.columns
+            switch format {
+            case .csv:
+                if !started {
+                    buffer += Array(columns.map { csvString($0.name) }.joined(separator: ",").utf8)
+                    buffer.append(0x0A)
                 }
-                buffer.append(0x0A)
-                if row % 4096 == 4095 { try flush(); progress(row + 1) }
-            }
-        case .json:
-            buffer.append(UInt8(ascii: "["))
-            for row in 0..<table.count {
-                buffer += Array((row == 0 ? "\n{" : ",\n{").utf8)
+                for row in 0..<table.count {
+                    for (k, column) in columns.enumerated() {
+                        if k > 0 { buffer.append(UInt8(ascii: ",")) }
+                        if let value = column[row] { appendCSV(value, to: &buffer) }
+                    }
+                    buffer.append(0x0A)
+                    if row % 4096 == 4095 { try flush(sink: sink); progress(rowsWritten + row + 1) }
+                }
+            case .json:
+                if !started { buffer.append(UInt8(ascii: "[")) }
+                for row in 0..<table.count {
+                    buffer += Array((rowsWritten + row == 0 ? "\n{" : ",\n{").utf8)
+                    for (k, column) in columns.enumerated() {
+                        if k > 0 { buffer += [UInt8(ascii: ","), UInt8(ascii: " ")] }
+                        JSONWriter.writeString(column.name, into: &buffer)
+                        buffer += [UInt8(ascii: ":"), UInt8(ascii: " ")]
+                        (column[row] ?? .null).write(into: &buffer)
+                    }
+                    buffer.append(UInt8(ascii: "}"))
+                    if row % 4096 == 4095 { try flush(sink: sink); progress(rowsWritten + row + 1) }
+                }
+            case .columns:
+                precondition(!started, "columnar JSON is written from one whole table")
+                buffer.append(UInt8(ascii: "{"))
                 for (k, column) in columns.enumerated() {
                     if k > 0 { buffer += [UInt8(ascii: ","), UInt8(ascii: " ")] }
                     JSONWriter.writeString(column.name, into: &buffer)
-                    buffer += [UInt8(ascii: ":"), UInt8(ascii: " ")]
-                    (column[row] ?? .null).write(into: &buffer)
+                    buffer += [UInt8(ascii: ":"), UInt8(ascii: " "), UInt8(ascii: "[")]
+                    for row in 0..<table.count {
+                        if row > 0 { buffer.append(UInt8(ascii: ",")) }
+                        (column[row] ?? .null).write(into: &buffer)
+                        if row % 4096 == 4095 { try flush(sink: sink) }
+                    }
+                    buffer.append(UInt8(ascii: "]"))
+                    progress(table.count * (k + 1) / max(columns.count, 1))
                 }
-                buffer.append(UInt8(ascii: "}"))
-                if row % 4096 == 4095 { try flush(); progress(row + 1) }
             }
-            buffer += Array((table.count == 0 ? "]\n" : "\n]\n").utf8)
-        case .columns:
-            buffer.append(UInt8(ascii: "{"))
-            for (k, column) in columns.enumerated() {
-                if k > 0 { buffer += [UInt8(ascii: ","), UInt8(ascii: " ")] }
-                JSONWriter.writeString(column.name, into: &buffer)
-                buffer += [UInt8(ascii: ":"), UInt8(ascii: " "), UInt8(ascii: "[")]
-                for row in 0..<table.count {
-                    if row > 0 { buffer.append(UInt8(ascii: ",")) }
-                    (column[row] ?? .null).write(into: &buffer)
-                    if row % 4096 == 4095 { try flush() }
-                }
-                buffer.append(UInt8(ascii: "]"))
-                progress(table.count * (k + 1) / max(columns.count, 1))
-            }
-            buffer += Array("}\n".utf8)
+            started = true
+            rowsWritten += table.count
         }
-        try flush(force: true)
-        progress(table.count)
+
+        mutating func finish(sink: ([UInt8]) throws -> Void) throws {
+            switch format {
+            case .csv: break
+            case .json: buffer += Array((rowsWritten == 0 ? "]\n" : "\n]\n").utf8)
+            case .columns: buffer += Array("}\n".utf8)
+            }
+            try flush(force: true, sink: sink)
+        }
     }
 
     /// One CSV field for a present value.

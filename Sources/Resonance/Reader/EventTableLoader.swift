@@ -14,14 +14,22 @@ enum EventTableLoader {
     /// chunk to a worker early; large enough that per-chunk costs stay negligible.
     static let rowsPerChunk = 8_192
 
-    static func load(db: Database, stream: String, streamUID: String) throws -> EventTable {
+    /// The events of the stream with seq_num in `seqNums`, at most `limit` of them (nil:
+    /// all), in seq_num order: one walk of the (stream_uid, seq_num) index.
+    static func load(
+        db: Database, stream: String, streamUID: String, seqNums: ClosedRange<Int64> = .min ... .max, limit: Int? = nil
+    ) throws -> EventTable {
         guard let connection = db.sqliteConnection else { throw CatalogError.closed }
         var statement: OpaquePointer?
         var code = sqlite3_prepare_v2(
-            connection, "SELECT seq_num, time, data FROM events WHERE stream_uid = ? ORDER BY seq_num", -1, &statement, nil)
+            connection, "SELECT seq_num, time, data FROM events WHERE stream_uid = ? AND seq_num BETWEEN ? AND ? ORDER BY seq_num LIMIT ?",
+            -1, &statement, nil)
         defer { sqlite3_finalize(statement) }
         guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage) }
         sqlite3_bind_text(statement, 1, streamUID, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+        sqlite3_bind_int64(statement, 2, seqNums.lowerBound)
+        sqlite3_bind_int64(statement, 3, seqNums.upperBound)
+        sqlite3_bind_int64(statement, 4, Int64(limit ?? -1))
 
         // This thread steps SQLite and offers each full chunk to a worker while it reads on;
         // then it parses every chunk no worker has taken. On two cores reading and parsing

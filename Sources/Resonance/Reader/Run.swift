@@ -59,11 +59,28 @@ public struct Run: Sendable {
     /// The events of a stream as a table: `seq_num`, `time`, then the data fields; see ``EventTable``.
     /// An unknown stream gives an empty table with just those two columns.
     public func table(stream: String = "primary") throws -> EventTable {
+        try table(stream: stream, seqNums: .min ... .max)
+    }
+
+    /// The events of a stream whose seq_num is greater than `after`, at most `limit` of them,
+    /// in seq_num order: what a reader polling a live run asks for.
+    ///
+    /// ```swift
+    /// var last: Int64 = 0
+    /// let new = try run.table(stream: "primary", after: last)
+    /// last = new.seqNums.last ?? last
+    /// ```
+    public func table(stream: String = "primary", after seqNum: Int64, limit: Int? = nil) throws -> EventTable {
+        guard seqNum < .max else { return EventTable(stream: stream, seqNums: [], times: [], fields: []) }
+        return try table(stream: stream, seqNums: seqNum + 1 ... .max, limit: limit)
+    }
+
+    func table(stream: String, seqNums: ClosedRange<Int64>, limit: Int? = nil) throws -> EventTable {
         try catalog.read { db in
             guard let streamUID = try String.fetchOne(
                 db, sql: "SELECT uid FROM streams WHERE run_uid = ? AND name = ?", arguments: [uid, stream])
             else { return EventTable(stream: stream, seqNums: [], times: [], fields: []) }
-            return try EventTableLoader.load(db: db, stream: stream, streamUID: streamUID)
+            return try EventTableLoader.load(db: db, stream: stream, streamUID: streamUID, seqNums: seqNums, limit: limit)
         }
     }
 

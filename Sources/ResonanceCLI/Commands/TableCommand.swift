@@ -41,10 +41,9 @@ struct TableCommand: ParsableCommand {
     func run() throws {
         let (_, run) = try target.lookUp()
         _ = try RunLookup.stream(stream, of: run)
-        let table = try run.table(stream: stream)
         let sink = try Output.sink(output)
-        let bar = ProgressBar(total: table.count, label: "table", unit: "rows")
-        try TableWriter.write(table, as: format, to: sink) { bar.update($0) }
+        let bar = ProgressBar(total: run.stream(stream)?.eventCount ?? 0, label: "table", unit: "rows")
+        try TableWriter.write(run, stream: stream, as: format, progress: { bar.update($0) }) { try sink.write(contentsOf: $0) }
         bar.finish()
         if let output {
             try sink.close()
