@@ -1,3 +1,4 @@
+import Concurrency
 import Foundation
 import GRDB
 
@@ -19,7 +20,7 @@ public final class IndexWriter: @unchecked Sendable {
     /// Path of the index file.
     public let indexDBPath: String
 
-    private let lock = NSLock()
+    private let lock = Lock()
     private var queue: DatabaseQueue?
 
     /// A writer for the index at `indexDBPath`; nothing is touched until first use.

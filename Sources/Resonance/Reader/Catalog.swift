@@ -1,3 +1,4 @@
+import Concurrency
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -25,6 +26,10 @@ import GRDBSQLite
 ///
 /// Files that are missing, empty, not SQLite, of another application, or of a newer schema
 /// version are refused with ``DatabaseFileError`` and left untouched.
+///
+/// Calls block (SQLite reads, frame decoding on all cores) and may come from any thread.
+/// Async code must not make them on an event loop or a task's thread: it runs them on
+/// threads of their own and awaits the result (docs/concurrency.md).
 public final class Catalog: @unchecked Sendable {
     /// How a catalog opens its file.
     public struct Options: Sendable {
@@ -45,7 +50,7 @@ public final class Catalog: @unchecked Sendable {
     /// Bytes of the file SQLite may map into memory.
     static let mmapSize = 1 << 30
 
-    private let lock = NSLock()
+    private let lock = Lock()
     private var queue: DatabaseQueue?  // guarded by `lock`; nil once closed
 
     /// Opens the beamtime at `dbPath` for reading.
