@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Resonance", targets: ["Resonance"]),
         .library(name: "Zarr", targets: ["Zarr"]),
         .library(name: "JSONValue", targets: ["JSONValue"]),
+        .library(name: "ResonanceFormats", targets: ["ResonanceFormats"]),
         .library(name: "ResonanceBluesky", targets: ["ResonanceBluesky"]),
         .library(name: "ResonancePostgres", targets: ["ResonancePostgres"]),
         .executable(name: "resonance", targets: ["ResonanceCLI"]),
@@ -55,6 +56,13 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
+        // Beamtime data as files and text for people and other programs: run descriptions
+        // as JSON, event tables as CSV/JSON, frames as NPY/TIFF/PNG. Shared by the CLI and the server.
+        .target(
+            name: "ResonanceFormats",
+            dependencies: ["Resonance", "JSONValue", "CZlib"],
+            path: "Sources/Formats"
+        ),
         // Bluesky's event-model documents in and out of a beamtime.
         .target(
             name: "ResonanceBluesky",
@@ -79,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "ResonanceCLI",
             dependencies: [
-                "Concurrency", "Resonance", "ResonanceBluesky", "ResonancePostgres", "Zarr", "JSONValue", "CZlib", "CFileSystem",
+                "Concurrency", "Resonance", "ResonanceFormats", "ResonanceBluesky", "ResonancePostgres", "Zarr", "JSONValue", "CZlib", "CFileSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),  // raw SQLite baseline of `resonance bench`

@@ -2,7 +2,7 @@ import Foundation
 import Zarr
 
 /// The writer's frames: the root group of the Zarr store, the frame arrays of the open run
-/// and the next index of each. `writeImage` checks a frame here, which gives it the next
+/// and the next index of each. `writeFrame` checks a frame here, which gives it the next
 /// index of its array and hands it to the ``FramePipeline`` (compression on all cores, in
 /// order), which hands it to the ``FramePublisher`` (chunk files, `zarr.json`, image refs);
 /// ``Writeback`` gives the written frames' page cache back and syncs them before their
@@ -10,7 +10,7 @@ import Zarr
 ///
 /// A frame that cannot be compressed or stored stops the pipeline: it and the frames
 /// submitted after it are not stored (no reference either), and the next call
-/// (``checkFailure()``, from writeImage, writeEvent, flush, closeRun or close) throws
+/// (``checkFailure()``, from writeFrame, writeEvent, flush, closeRun or close) throws
 /// ``RunWriterError/framesNotWritten(field:firstIndex:count:cause:)`` once; the writer then
 /// goes on appending after the last stored frame.
 ///
