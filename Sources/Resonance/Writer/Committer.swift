@@ -3,24 +3,6 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// A row waiting to be committed.
-enum PendingRow: Sendable {
-    case event(uid: String, streamUID: String, seqNum: Int64, time: Double, data: String, timestamps: String)
-    case imageRef(ImageRefRow)
-}
-
-/// One `image_refs` row.
-struct ImageRefRow: Sendable {
-    var eventUID: String
-    var field: String
-    var zarrGroup: String
-    var index: Int64
-    var rows: Int64
-    var columns: Int64
-    var dtype: String
-    var codec: String
-}
-
 /// Commits pending rows in batches on a background thread, no later than `interval`
 /// after they were queued. This is what keeps the durability promise while the caller
 /// goes on: a batch is one transaction, so SQLite's cost per row stays low.
