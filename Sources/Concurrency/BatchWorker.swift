@@ -74,6 +74,8 @@ package final class BatchWorker<Item: Sendable>: @unchecked Sendable {
     private var inFlightCount = 0
     private var batchNumber = 0
     private var flushRequests = 0
+    /// An attempt made for the flushes now waiting failed: they end, and make no more.
+    private var flushAttemptFailed = false
     private var callersWaiting = 0
     private var failure: (any Error)?
     private var lastError: (any Error)?
@@ -170,6 +172,7 @@ package final class BatchWorker<Item: Sendable>: @unchecked Sendable {
         retryAt = nil
         let failedBefore = failedAttempts
         flushRequests += 1
+        flushAttemptFailed = false
         defer { flushRequests -= 1 }
         if queued > 0 { startThreadsIfNeeded() }
         lock.broadcast()
@@ -252,7 +255,7 @@ package final class BatchWorker<Item: Sendable>: @unchecked Sendable {
     /// due (lock held).
     private func due() -> Date? {
         guard queued > 0 else { return nil }
-        if flushRequests > 0 { return Date.distantPast }
+        if flushRequests > 0 && !flushAttemptFailed { return Date.distantPast }
         if stalled { return nil }
         if let retryAt { return retryAt }
         if queued >= schedule.eagerCount { return Date.distantPast }
@@ -291,6 +294,7 @@ package final class BatchWorker<Item: Sendable>: @unchecked Sendable {
             case .failure(let error):
                 // Keep the items, in order, ahead of anything queued meanwhile.
                 putBack(batch)
+                if flushRequests > 0 { flushAttemptFailed = true }
                 failure = error
                 lastError = error
                 failedAttempts += 1

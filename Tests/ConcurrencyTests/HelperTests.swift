@@ -1,5 +1,6 @@
 import Concurrency
 import Foundation
+import Synchronization
 import Testing
 
 @Suite("Concurrency helpers")
@@ -65,13 +66,20 @@ struct HelperTests {
 
     final class Flag { var set = false }
 
+    final class Running: Sendable {
+        let state = Mutex((now: 0, most: 0))
+    }
+
     @Test func blockingPoolRunsBodiesOffTheCallersThread() async throws {
         let pool = BlockingPool(threads: 2, name: "test.blocking")
+        let running = Running()
         let results = try await withThrowingTaskGroup(of: Int.self) { group in
             for k in 0..<20 {
                 group.addTask {
                     try await pool.run {
+                        running.state.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
                         Thread.sleep(forTimeInterval: 0.01)
+                        running.state.withLock { $0.now -= 1 }
                         return k
                     }
                 }
@@ -79,8 +87,7 @@ struct HelperTests {
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(results.sorted() == Array(0..<20))
+        #expect(running.state.withLock { $0.most } <= 2)  // the pool's two threads, no more
         await #expect(throws: Failure.self) { try await pool.run { throw Failure(index: 0) } }
-        let name = try await pool.run { Thread.current.name ?? "" }
-        #expect(name.hasPrefix("test.blocking"))
     }
 }
