@@ -36,18 +36,22 @@ let package = Package(
         // Linux file-system calls the Swift Glibc module leaves out (O_DIRECT, syncfs, ...).
         .target(name: "CFileSystem"),
 
+        // The concurrency helpers every module shares: the batch worker, locks, first-error,
+        // per-index slots, parallel-for, and the bridge for async callers. Not a product.
+        .target(name: "Concurrency"),
+
         // JSON text as Python's json module writes it (NaN, Infinity, ints vs floats).
         .target(
             name: "JSONValue",
             dependencies: [.product(name: "OrderedCollections", package: "swift-collections")]
         ),
         // Zarr v3: knows nothing of beamtimes.
-        .target(name: "Zarr", dependencies: ["JSONValue", "CZstd", "CBlosc", "CZlib", "CFileSystem"]),
+        .target(name: "Zarr", dependencies: ["Concurrency", "JSONValue", "CZstd", "CBlosc", "CZlib", "CFileSystem"]),
         // The beamtime layer: writer, reader, master index.
         .target(
             name: "Resonance",
             dependencies: [
-                "JSONValue", "Zarr", "CFileSystem",
+                "Concurrency", "JSONValue", "Zarr", "CFileSystem",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
@@ -74,7 +78,7 @@ let package = Package(
         .target(
             name: "ResonancePostgres",
             dependencies: [
-                "Resonance", "JSONValue",
+                "Concurrency", "Resonance", "JSONValue",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -91,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "ResonanceCLI",
             dependencies: [
-                "Resonance", "ResonanceFormats", "ResonanceBluesky", "ResonancePostgres", "JSONValue", "CommandLineSupport",
+                "Concurrency", "Resonance", "ResonanceFormats", "ResonanceBluesky", "ResonancePostgres", "JSONValue", "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -99,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "ResonanceBench",
             dependencies: [
-                "Resonance", "ResonanceFormats", "ResonanceBluesky", "ResonancePostgres", "Zarr", "JSONValue", "CFileSystem",
+                "Concurrency", "Resonance", "ResonanceFormats", "ResonanceBluesky", "ResonancePostgres", "Zarr", "JSONValue", "CFileSystem",
                 "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -114,6 +118,7 @@ let package = Package(
         // What the test targets share: temp folders, running executables and Python, fixtures.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
 
+        .testTarget(name: "ConcurrencyTests", dependencies: ["Concurrency"]),
         .testTarget(
             name: "JSONValueTests",
             dependencies: ["JSONValue", "TestSupport", .product(name: "OrderedCollections", package: "swift-collections")]

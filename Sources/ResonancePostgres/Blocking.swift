@@ -1,4 +1,5 @@
 import Dispatch
+import Concurrency
 import Foundation
 import NIOCore
 import NIOPosix
@@ -23,53 +24,30 @@ enum Blocking {
         precondition(
             MultiThreadedEventLoopGroup.currentEventLoop == nil,
             "a blocking PostgreSQL index call on a NIO event loop thread would deadlock: call it from a plain thread")
-        let box = ResultBox<T>()
+        let result = Slots<Result<T, any Error>>(count: 1)
         let done = DispatchSemaphore(value: 0)
         Task(executorPreference: executor) {
-            do { box.set(.success(try await body())) } catch { box.set(.failure(error)) }
+            do { result[0] = .success(try await body()) } catch { result[0] = .failure(error) }
             done.signal()
         }
         done.wait()
-        return try box.get()
-    }
-
-    private final class ResultBox<T: Sendable>: @unchecked Sendable {
-        private let lock = NSLock()
-        private var result: Result<T, any Error>?
-        func set(_ value: Result<T, any Error>) { lock.withLock { result = value } }
-        func get() throws -> T { try lock.withLock { result! }.get() }
+        return try result[0]!.get()
     }
 }
 
 /// A task executor on dedicated threads, so blocking bridges never need Swift's
 /// cooperative pool (which a blocked caller may be occupying).
 final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
-    private let condition = NSCondition()
-    private var jobs: [UnownedJob] = []
+    /// Set once, in `init`.
+    private var threads: BatchWorker<UnownedJob>!
 
-    init(threads: Int) {
-        for k in 0..<threads {
-            let thread = Thread { [unowned self] in self.loop() }
-            thread.name = "resonance-postgres-\(k)"
-            thread.start()
+    init(threads count: Int) {
+        threads = BatchWorker(name: "resonance-postgres", threads: count, schedule: .init(maxBatch: 1)) { [unowned self] jobs in
+            for job in jobs { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
         }
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        condition.lock()
-        jobs.append(job)
-        condition.signal()
-        condition.unlock()
-    }
-
-    private func loop() {
-        while true {
-            condition.lock()
-            while jobs.isEmpty { condition.wait() }
-            let job = jobs.removeFirst()
-            condition.unlock()
-            job.runSynchronously(on: asUnownedTaskExecutor())
-        }
+        threads.add(UnownedJob(job))
     }
 }

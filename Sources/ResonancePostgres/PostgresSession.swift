@@ -1,3 +1,4 @@
+import Concurrency
 import Foundation
 import Logging
 import PostgresNIO
@@ -11,7 +12,7 @@ import Resonance
 final class PostgresSession: @unchecked Sendable {
     let url: PostgresURL
     let logger: Logger
-    private let lock = NSLock()
+    private let lock = Lock()
     private var connection: PostgresConnection?
     private var checked = false
     private var isOpen = false

@@ -55,8 +55,8 @@ public enum ZarrError: Error, Sendable, Equatable, CustomStringConvertible {
     case corruptChunk(chunk: String, codec: String, reason: String)
     /// A codec failed while encoding (compressor error, input too large...).
     case encodingFailed(chunk: String, codec: String, reason: String)
-    /// A file-system call failed.
-    case io(path: String, operation: String, reason: String)
+    /// A file-system call failed: its errno when known (e.g. `ENOSPC`), and its message.
+    case io(path: String, operation: String, errno: Int32?, reason: String)
 
     public var description: String {
         switch self {
@@ -108,9 +108,15 @@ public enum ZarrError: Error, Sendable, Equatable, CustomStringConvertible {
             return "corrupt chunk \(chunk): \(codec) codec: \(reason)"
         case .encodingFailed(let chunk, let codec, let reason):
             return "cannot encode chunk \(chunk): \(codec) codec: \(reason)"
-        case .io(let path, let operation, let reason):
+        case .io(let path, let operation, _, let reason):
             return "\(operation) \(path): \(reason)"
         }
+    }
+
+    /// The POSIX error number of a failed file-system call (``io(path:operation:errno:reason:)``).
+    public var errno: Int32? {
+        if case .io(_, _, let code, _) = self { return code }
+        return nil
     }
 
     /// The same error with `chunk` set to `path`, for errors raised by codecs, which
@@ -137,8 +143,7 @@ private func hex32(_ v: UInt32) -> String {
     return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
 }
 
-/// Runs `body`, turning any error that is not a ``ZarrError`` into ``ZarrError/io(path:operation:reason:)``
-/// and naming the chunk in codec errors.
+/// Runs `body`, naming the chunk in the codec errors it throws.
 @inline(__always)
 func withChunkContext<R>(_ path: @autoclosure () -> String, _ body: () throws -> R) throws -> R {
     do {

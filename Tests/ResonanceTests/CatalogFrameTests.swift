@@ -194,7 +194,7 @@ struct CatalogFrameTests {
             _ = try run.frames(field: "diff")
             Issue.record("expected an error")
         } catch let error as CatalogError {
-            guard case .unreadableFrames(let field, let reason) = error else { Issue.record("\(error)"); return }
+            guard case .unreadableFrames(let field, let reason, _) = error else { Issue.record("\(error)"); return }
             #expect(field == "diff")
             #expect(reason.contains("runs/\(uid)/diff"))
         }

@@ -82,7 +82,9 @@ struct DamagedStoreTests {
         try w.writeFrame(eventUID: e, field: "ccd", frame: frame)
         try w.flush()  // the frame is stored before the folder goes
         try FileManager.default.removeItem(atPath: dir.file("bt.zarr"))
-        #expect { try w.writeFrame(eventUID: e, field: "ccd", frame: frame) } throws: { "\($0)".contains(dir.file("bt.zarr")) }
+        #expect { try w.writeFrame(eventUID: e, field: "ccd", frame: frame) } throws: {
+            ($0 as? DatabaseFileError)?.problem == .storeRemoved && "\($0)".contains(dir.file("bt.zarr"))
+        }
         // Events go on; the run closes.
         try w.writeEvent(["k": 1])
         try w.closeRun()

@@ -98,11 +98,13 @@ struct DiskFullTests {
         }
         if eventError == nil { do { try writer.flush() } catch { eventError = error } }
         let error = try #require(eventError as? RunWriterError)
-        guard case .commitFailed(let reason, let pending) = error else {
+        guard case .commitFailed(let cause, let pending) = error else {
             Issue.record("expected commitFailed, got \(error)")
             return
         }
+        let reason = cause.description
         #expect(reason.contains("full") || reason.contains("disk"), "\(reason)")
+        #expect(cause.sqliteResultCode == 13 || cause.errno == ENOSPC, "\(reason)")  // SQLITE_FULL
         #expect(pending > 0)
 
         // Everything committed before the disk filled is still readable.

@@ -206,11 +206,14 @@ struct FailingCommitTests {
             Thread.sleep(forTimeInterval: 0.01)
         }
         #expect(errors.count == 20, "writeEvent kept accepting events a failing commit cannot keep")
-        guard case .commitFailed(let reason, let pending) = errors.last else {
+        guard case .commitFailed(let cause, let pending) = errors.last else {
             Issue.record("expected commitFailed, got \(String(describing: errors.last))")
             return
         }
-        #expect(reason.contains("injected failure"))
+        #expect(cause.description.contains("injected failure"))
+        #expect(cause.description.contains("gave up after \(Committer.automaticAttempts) attempts"))
+        // The SQLite result code stays with the error: the trigger's RAISE(ABORT) is a constraint failure.
+        #expect(cause.sqliteResultCode == 19, "\(cause)")
         #expect(pending == accepted - 10)
 
         // flush and close each make one attempt and throw; the writer stays open.

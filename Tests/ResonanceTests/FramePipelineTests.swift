@@ -87,14 +87,16 @@ struct FramePipelineTests {
         if reported == nil {
             do { try w.flush() } catch let error as RunWriterError { reported = error }
         }
-        guard case .framesNotWritten(let field, let first, let count, let reason)? = reported else {
+        guard case .framesNotWritten(let field, let first, let count, let cause)? = reported else {
             Issue.record("expected framesNotWritten, got \(String(describing: reported))")
             return
         }
         #expect(field == "ccd")
         #expect(first == 8)
         #expect(count >= 1)
-        #expect(reason.contains(folder), "\(reason)")
+        #expect(cause.description.contains(folder), "\(cause)")
+        // The cause keeps the file system's errno, not only its message.
+        #expect(cause.errno != nil, "\(cause)")
         // Reported once: the writer goes on, appending after the last stored frame.
         try FileManager.default.removeItem(atPath: blocker)
         for _ in 0..<6 { try write() }

@@ -80,7 +80,9 @@ enum DatabaseFile {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
-        // The RunWriter keeps a transaction open between commits on purpose.
+        // GRDB stops the process when a database access ends inside a transaction. A
+        // commit that fails and whose rollback fails too (a full disk, an I/O error) can
+        // leave one open; the committer keeps its rows and retries instead.
         config.allowsUnsafeTransactions = true
         config.prepareDatabase { db in
             // WAL while a writer is open: readers see its commits live and never block it.
@@ -163,7 +165,20 @@ enum DatabaseFile {
                 values.append(sqlite3_column_text(statement, 0).map { String(cString: $0) } ?? "")
             }
         }
-        let version = Int(try texts("PRAGMA user_version").first ?? "0") ?? 0
+        return try survey(schema: schema, texts: texts)
+    }
+
+    /// The same survey through an open connection (inside the writer's transaction).
+    static func survey<Schema: DatabaseSchema>(_ db: Database, schema: Schema.Type) throws -> SchemaSurvey {
+        try survey(schema: schema) { try String.fetchAll(db, sql: $0) }
+    }
+
+    /// The survey's queries, on whichever connection `texts` runs them (each query's first
+    /// column, as text).
+    private static func survey<Schema: DatabaseSchema, E: Error>(
+        schema: Schema.Type, texts: (String) throws(E) -> [String]
+    ) throws(E) -> SchemaSurvey {
+        let version = Int(try texts("SELECT CAST(user_version AS TEXT) FROM pragma_user_version").first ?? "0") ?? 0
         let tables = Set(try texts("SELECT name FROM sqlite_master WHERE type = 'table'"))
         var columns: [String: Set<String>] = [:]
         for table in schema.columns.keys where tables.contains(table) {
@@ -239,16 +254,6 @@ enum DatabaseFile {
             throw error
         }
         return queue
-    }
-
-    /// The same survey through an open connection (inside the writer's transaction).
-    static func survey<Schema: DatabaseSchema>(_ db: Database, schema: Schema.Type) throws -> SchemaSurvey {
-        let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
-        var columns: [String: Set<String>] = [:]
-        for table in schema.columns.keys where tables.contains(table) {
-            columns[table] = Set(try db.columns(in: table).map(\.name))
-        }
-        return SchemaSurvey(version: try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0, tables: tables, columns: columns)
     }
 
     /// Refuses a file this program must not write or cannot read: another application's

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A database file that cannot be used, with the path and what is wrong with it.
 ///
 /// Files refused this way are left byte-for-byte untouched.
@@ -26,6 +28,21 @@ public struct DatabaseFileError: Error, CustomStringConvertible, Sendable, Equat
         case lockedByAnotherWriter
         /// A table lacks a column its schema version must have, and no known repair adds it.
         case missingColumn(table: String, column: String, version: Int)
+        /// The Zarr store was removed while a writer had it open.
+        case storeRemoved
+        /// A file-system call on the Zarr store failed (`operation` is e.g. "open" or "syncfs").
+        case storeUnusable(operation: String, errno: Int32)
+        /// The writer lock on the Zarr store could not be taken for a reason other than
+        /// another writer holding it.
+        case lockFailed(errno: Int32)
+
+        /// The POSIX error number of a failed file-system call.
+        public var errno: Int32? {
+            switch self {
+            case .storeUnusable(_, let code), .lockFailed(let code): return code
+            default: return nil
+            }
+        }
     }
 
     /// The path of the file.
@@ -54,6 +71,12 @@ public struct DatabaseFileError: Error, CustomStringConvertible, Sendable, Equat
             return "\(path): a crashed writer left it needing recovery, which needs write access to its folder (\(reason)); run `resonance check --repair` as a user who can write there, or copy the .db and its -wal/-journal files to a writable folder"
         case .missingColumn(let table, let column, let version):
             return "\(path): table \(table) has no column \(column), which schema version \(version) must have; the file was changed by another program and is left as it is"
+        case .storeRemoved:
+            return "\(path): the Zarr store was removed while the writer had it open; frames cannot be stored"
+        case .storeUnusable(let operation, let code):
+            return "\(path): \(operation) of the Zarr store failed: \(String(cString: strerror(code)))"
+        case .lockFailed(let code):
+            return "\(path): cannot take the writer lock: \(String(cString: strerror(code)))"
         case .lockedByAnotherWriter:
             return "\(path): another writer has this beamtime open; close it first (one writer per beamtime)"
         }

@@ -1,3 +1,4 @@
+import Concurrency
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -26,6 +27,10 @@ import JSONValue
 ///
 /// Files that are missing, empty, not SQLite, of another application, or of a newer schema
 /// version are refused with ``DatabaseFileError`` and left untouched.
+///
+/// Calls block (SQLite reads, frame decoding on all cores) and may come from any thread.
+/// Async code must not make them on an event loop or a task's thread: it runs them on
+/// threads of their own and awaits the result (docs/concurrency.md).
 public final class Catalog: Openable, Sendable {
     /// How a catalog opens its file.
     public struct Options: Sendable {

@@ -24,8 +24,9 @@ public enum CatalogError: Error, CustomStringConvertible, Sendable, Equatable {
     case frameRangeOutOfBounds(field: String, range: Range<Int>, count: Int)
     /// Frames read as an element type other than the stored one.
     case frameTypeMismatch(field: String, stored: String, requested: String)
-    /// The image_refs rows or the Zarr array of a field cannot be read as one stack of frames.
-    case unreadableFrames(field: String, reason: String)
+    /// The image_refs rows or the Zarr array of a field cannot be read as one stack of
+    /// frames; `cause` keeps the error beneath, when there is one (e.g. a file's errno).
+    case unreadableFrames(field: String, reason: String, cause: UnderlyingError? = nil)
 
     public var description: String {
         switch self {
@@ -47,7 +48,7 @@ public enum CatalogError: Error, CustomStringConvertible, Sendable, Equatable {
             return "frames \(range.lowerBound)..<\(range.upperBound) of \(field.debugDescription) are out of range: it has \(count) frame\(count == 1 ? "" : "s")"
         case .frameTypeMismatch(let field, let stored, let requested):
             return "frames of \(field.debugDescription) are \(stored), not \(requested)"
-        case .unreadableFrames(let field, let reason):
+        case .unreadableFrames(let field, let reason, _):
             return "frames of \(field.debugDescription) cannot be read: \(reason)"
         }
     }

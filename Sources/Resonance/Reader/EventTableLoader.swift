@@ -1,3 +1,4 @@
+import Concurrency
 import Dispatch
 import Foundation
 import GRDB
@@ -157,7 +158,7 @@ enum EventTableLoader {
 
 /// Which chunks a thread has taken to parse, and how many of those are parsed.
 final class ChunkWork: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let condition = Lock()
     private var taken: Set<ObjectIdentifier> = []  // guarded by `condition`
     private var finished = 0  // guarded by `condition`
     private var closed = false  // guarded by `condition`

@@ -1,4 +1,4 @@
-import Dispatch
+import Concurrency
 import Foundation
 import GRDB
 import Zarr
@@ -179,23 +179,17 @@ public struct FrameSequence: Sendable {
                 field: field, reason: "a buffer of \(buffer.count) bytes cannot hold \(range.count) frames of \(frameBytes) bytes")
         }
         if range.isEmpty { return }
-        let target = UncheckedBuffer(buffer: buffer)
-        let failure = FirstFailure()
-        let work: @Sendable (Int) -> Void = { k in
-            if failure.isSet { return }
-            let slice = UnsafeMutableRawBufferPointer(rebasing: target.buffer[(k * frameBytes)..<((k + 1) * frameBytes)])
-            do {
-                try readFrame(self.locations[range.lowerBound + k], into: slice)
-            } catch {
-                failure.record(error)
-            }
-        }
         // One frame per iteration: each worker holds one compressed chunk at a time and
         // decodes it straight into its place in the result.
-        if range.count == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: range.count, execute: work) }
-        if let error = failure.error {
-            if let error = error as? CatalogError { throw error }
-            throw CatalogError.unreadableFrames(field: field, reason: "\(error)")
+        do {
+            try parallelFor(range.count) { k in
+                let slice = UnsafeMutableRawBufferPointer(rebasing: buffer[(k * frameBytes)..<((k + 1) * frameBytes)])
+                try readFrame(self.locations[range.lowerBound + k], into: slice)
+            }
+        } catch let error as CatalogError {
+            throw error
+        } catch {
+            throw CatalogError.unreadableFrames(field: field, reason: "\(error)", cause: UnderlyingError(error))
         }
     }
 
@@ -264,19 +258,21 @@ public struct FrameSequence: Sendable {
         }
         locations.sort { ($0.array, $0.index) < ($1.array, $1.index) }
 
-        func failure(_ reason: String) -> CatalogError { .unreadableFrames(field: field, reason: reason) }
+        func failure(_ reason: String, _ cause: (any Error)? = nil) -> CatalogError {
+            .unreadableFrames(field: field, reason: reason, cause: cause.map { UnderlyingError($0) })
+        }
         let store: FilesystemStore
         do {
             store = try FilesystemStore(root: catalog.zarrPath)
         } catch {
-            throw failure("the Zarr store \(catalog.zarrPath) cannot be opened: \(error)")
+            throw failure("the Zarr store \(catalog.zarrPath) cannot be opened: \(error)", error)
         }
         var arrays: [ZarrArray] = []
         for group in groups {
             do {
                 arrays.append(try ZarrArray.open(in: store, at: group))
             } catch {
-                throw failure("the Zarr array \(group.debugDescription) cannot be opened: \(error)")
+                throw failure("the Zarr array \(group.debugDescription) cannot be opened: \(error)", error)
             }
         }
         let first = arrays[0]
@@ -443,21 +439,3 @@ protocol FrameStackProtocol {
 }
 
 extension FrameStack: FrameStackProtocol {}
-
-/// The caller's buffer, shared by the decoding workers; each writes only its own frame's bytes.
-private struct UncheckedBuffer: @unchecked Sendable {
-    let buffer: UnsafeMutableRawBufferPointer
-}
-
-/// The first error of any worker; later workers see it and skip their frame.
-private final class FirstFailure: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: (any Error)?
-
-    func record(_ error: any Error) {
-        lock.withLock { if stored == nil { stored = error } }
-    }
-
-    var isSet: Bool { lock.withLock { stored != nil } }
-    var error: (any Error)? { lock.withLock { stored } }
-}

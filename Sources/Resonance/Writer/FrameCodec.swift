@@ -14,17 +14,15 @@ public enum FrameCodec: Sendable, Equatable, CustomStringConvertible {
     /// `bytes` only: no compression.
     case none
 
-    /// The writer's default, chosen on measured grounds (README, "Frame codecs"): blosc with
-    /// zstd level 1 and byte shuffle compresses detector frames better than zstd alone
-    /// (ratio ~2.7 vs ~2.1 on 2048x2048 uint16) at several times its speed.
+    /// The writer's default: blosc with zstd level 1 and byte shuffle compresses detector
+    /// frames better than zstd alone, at several times its speed (docs/benchmarks.md,
+    /// "Figures behind the writer's constants").
     public static let `default` = FrameCodec.blosc(compressor: .zstd, level: 1, shuffle: .shuffle)
 
     /// Blosc's block size for frames (recorded in `zarr.json`; every reader honours it).
     /// Left to itself, blosc picks blocks of a few tens of KiB at level 1, and zstd pays its
-    /// setup on each: `resonance bench` on 2048x2048 uint16 frames measured, blosc's choice
-    /// vs 256 KiB, codec alone 160 vs 215 frames/s, a random frame read 5.7 vs 4.2 ms, ratio
-    /// 2.51 vs 2.55 (512x512: 2,294 vs 3,520 frames/s); 512 KiB and 1 MiB gained little more
-    /// on 2 cores and leave a 512x512 frame a single block.
+    /// setup on each; larger blocks gain little more and leave a 512x512 frame a single
+    /// block (docs/benchmarks.md, "Figures behind the writer's constants").
     public static let bloscBlockSize = 256 << 10
 
     /// Every codec the writer offers, by name.

@@ -16,11 +16,10 @@ public enum FrameLayout: Sendable, Equatable, CustomStringConvertible {
     case sharded(framesPerShard: Int)
     case automatic
 
-    /// Largest uncompressed frame that ``automatic`` shards. `resonance bench` on a journaled
-    /// ext4 (docs/benchmarks.md, 2026-12-01, both layouts in the same run): 128x128 uint16
-    /// 4,193 frames/s sharded vs 2,018 a file per frame; 512x512 uint16 509-577 sharded vs
-    /// 608-678 (the shard's fdatasync before each index update holds the storing thread),
-    /// so 512x512 stays a file per frame for now.
+    /// Largest uncompressed frame that ``automatic`` shards: small frames are faster in
+    /// shards, while at 512x512 uint16 the shard's `fdatasync` before each index update
+    /// holds the storing thread longer than a file per frame costs (docs/benchmarks.md,
+    /// "Figures behind the writer's constants").
     public static let shardedUpToBytes = 256 << 10
 
     /// Uncompressed bytes ``automatic`` aims at per shard: a few dozen MiB, so a shard of

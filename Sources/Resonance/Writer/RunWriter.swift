@@ -1,3 +1,4 @@
+import Concurrency
 import Foundation
 import GRDB
 import OrderedCollections
@@ -37,6 +38,10 @@ public typealias Timestamps = OrderedDictionary<String, Double>
 ///
 /// One writer per beamtime: a second writer on the same files, in this process or another,
 /// gets ``DatabaseFileError/Problem/lockedByAnotherWriter``.
+///
+/// Calls block (a full pipeline, a flush, SQLite) and may come from any thread, one at a
+/// time. Async code must not make them on an event loop or a task's thread: it runs them
+/// on threads of their own and awaits the result (docs/concurrency.md).
 public final class RunWriter: Openable, @unchecked Sendable {
     /// Settings of a writer.
     public struct Options: Sendable {
@@ -85,7 +90,9 @@ public final class RunWriter: Openable, @unchecked Sendable {
     /// The open run's uid, or nil.
     public var currentRunUID: String? { lock.withLock { run?.uid } }
 
-    private let lock = NSRecursiveLock()
+    /// Not recursive: every public method takes it once, and nothing calls back into the
+    /// writer while it is held.
+    private let lock = Lock()
     private(set) var queue: DatabaseQueue?
     private var committer: Committer?
     private var storeLock: StoreLock?
@@ -176,7 +183,7 @@ public final class RunWriter: Openable, @unchecked Sendable {
             self.frames = frames
             let storePath = zarrPath
             let committer = Committer(queue: queue, interval: options.commitInterval) {
-                try FrameStore.syncFileSystem(of: storePath)
+                try Writeback.syncFileSystem(of: storePath)
             }
             sink.committer = committer
             self.committer = committer

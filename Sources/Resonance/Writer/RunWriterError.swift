@@ -34,13 +34,14 @@ public enum RunWriterError: Error, CustomStringConvertible, Sendable, Equatable 
     case unencodable(what: String, reason: String)
     /// A frame accepted by `writeFrame` could not be compressed or stored in the background:
     /// frames `firstIndex ..< firstIndex + count` of `field` were not stored and have no
-    /// image_refs row (`reason` names the file and the cause). Frames before them are
-    /// stored; the next frame of the field follows the last one stored.
-    case framesNotWritten(field: String, firstIndex: Int, count: Int, reason: String)
-    /// A background commit failed; the `pendingEvents` rows not yet committed are kept in
-    /// memory. Thrown once per failure, and by every call after three failures in a row,
-    /// until ``RunWriter/flush()`` (the retry) succeeds.
-    case commitFailed(reason: String, pendingEvents: Int)
+    /// image_refs row (`cause` names the array and keeps the error, e.g. its errno).
+    /// Frames before them are stored; the next frame of the field follows the last one stored.
+    case framesNotWritten(field: String, firstIndex: Int, count: Int, cause: UnderlyingError)
+    /// A background commit (or the frame-file sync before it) failed; the `pendingEvents`
+    /// rows not yet committed are kept in memory. `cause` keeps the error, e.g. its SQLite
+    /// result code. Thrown once per failure, and by every call after three failures in a
+    /// row, until ``RunWriter/flush()`` (the retry) succeeds.
+    case commitFailed(cause: UnderlyingError, pendingEvents: Int)
     /// `writeEvent(seqNum:)` gave a seq_num not above the stream's last one.
     case seqNumNotIncreasing(stream: String, seqNum: Int64, last: Int64)
     /// `resumeRun(uid:)` named a run that is not in the beamtime or is already closed.

@@ -11,7 +11,7 @@ final class StoreLock {
     init(storePath: String, dbPath: String) throws {
         descriptor = Foundation.open(storePath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw DatabaseFileError(path: storePath, problem: .unreadable(reason: String(cString: strerror(errno))))
+            throw DatabaseFileError(path: storePath, problem: .storeUnusable(operation: "open", errno: errno))
         }
         if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
@@ -19,7 +19,7 @@ final class StoreLock {
             if code == EWOULDBLOCK {
                 throw DatabaseFileError(path: dbPath, problem: .lockedByAnotherWriter)
             }
-            throw DatabaseFileError(path: storePath, problem: .unreadable(reason: String(cString: strerror(code))))
+            throw DatabaseFileError(path: storePath, problem: .lockFailed(errno: code))
         }
     }
 

@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 
 /// Run, stream and event uids: 32 lowercase hex digits, a UUID without dashes.
@@ -5,30 +6,54 @@ import Foundation
 /// New uids are time-ordered UUIDv7 (RFC 9562, allowed by docs/format.md): rows arrive in key
 /// order, so SQLite appends to its primary-key index instead of rewriting random pages.
 public enum UID {
-    private static let state = NSLock()
-    nonisolated(unsafe) private static var lastMillis: UInt64 = 0
-    nonisolated(unsafe) private static var counter: UInt64 = 0
+    /// The last uid's millisecond and counter, and the random words to draw from.
+    private static let state = Mutex(State())
+
+    private struct State {
+        var millis: UInt64 = 0
+        var counter: UInt64 = 0
+        /// Random words from the system's generator, fetched 64 at a time: one getrandom
+        /// call per 32 uids instead of two per uid (each call is a system call).
+        var pool = [UInt64](repeating: 0, count: 64)
+        var poolNext = 64
+
+        mutating func randomWord() -> UInt64 {
+            if poolNext == pool.count {
+                #if os(Linux)
+                let filled = pool.withUnsafeMutableBytes { linux_getrandom($0.baseAddress, $0.count, 0) }
+                #else
+                let filled = 0
+                #endif
+                if filled != pool.count * 8 {  // not expected for 512 bytes; then word by word
+                    var rng = SystemRandomNumberGenerator()
+                    for i in pool.indices { pool[i] = rng.next() }
+                }
+                poolNext = 0
+            }
+            defer { poolNext += 1 }
+            return pool[poolNext]
+        }
+    }
 
     /// A new UUIDv7 as 32 hex digits. Monotonic within the process: a 12-bit counter in
     /// `rand_a` orders uids made within the same millisecond.
     public static func make() -> String {
         let nowMillis = UInt64(Date().timeIntervalSince1970 * 1000)
-        state.lock()
-        let random = randomWord()
-        let randomLow = randomWord()
-        if nowMillis > lastMillis {
-            lastMillis = nowMillis
-            counter = random & 0x1FF  // random start leaves room to count up
-        } else {
-            counter += 1
-            if counter > 0xFFF {  // more than ~3,500 uids in one millisecond: borrow the next
-                lastMillis += 1
-                counter = 0
+        let (millis, seq, randomLow) = state.withLock { state in
+            let random = state.randomWord()
+            let randomLow = state.randomWord()
+            if nowMillis > state.millis {
+                state.millis = nowMillis
+                state.counter = random & 0x1FF  // random start leaves room to count up
+            } else {
+                state.counter += 1
+                if state.counter > 0xFFF {  // more than ~3,500 uids in one millisecond: borrow the next
+                    state.millis += 1
+                    state.counter = 0
+                }
             }
+            return (state.millis, state.counter, randomLow)
         }
-        let millis = lastMillis
-        let seq = counter
-        state.unlock()
         let high = (millis << 16) | 0x7000 | seq  // 48-bit time, version 7, 12-bit counter
         let low = (randomLow & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // variant 10
         return String(unsafeUninitializedCapacity: 32) { bytes in
@@ -44,28 +69,6 @@ public enum UID {
     private static func hexDigit(_ nibble: UInt64) -> UInt8 {
         let n = UInt8(truncatingIfNeeded: nibble & 0xF)
         return n < 10 ? 0x30 + n : 0x57 + n  // "0"... / "a"...
-    }
-
-    /// Random words from the system's generator, fetched 64 at a time: one getrandom call
-    /// per 32 uids instead of two per uid (each call is a system call). Guarded by `state`.
-    nonisolated(unsafe) private static var pool = [UInt64](repeating: 0, count: 64)
-    nonisolated(unsafe) private static var poolNext = 64
-
-    private static func randomWord() -> UInt64 {
-        if poolNext == pool.count {
-            #if os(Linux)
-            let filled = pool.withUnsafeMutableBytes { linux_getrandom($0.baseAddress, $0.count, 0) }
-            #else
-            let filled = 0
-            #endif
-            if filled != pool.count * 8 {  // not expected for 512 bytes; then word by word
-                var rng = SystemRandomNumberGenerator()
-                for i in pool.indices { pool[i] = rng.next() }
-            }
-            poolNext = 0
-        }
-        defer { poolNext += 1 }
-        return pool[poolNext]
     }
 
     /// True when `uid` is 32 lowercase hex digits.

@@ -1,3 +1,4 @@
+import Concurrency
 /// Reads and writes of boxes that may span many chunks (hyperslabs). Chunks are processed
 /// in parallel on all cores; each worker holds one encoded and at most one decoded chunk,
 /// so memory stays bounded however large the region is.

@@ -1,3 +1,4 @@
+import Concurrency
 /// Changing the shape: resize and append along the first axis.
 ///
 /// ```swift

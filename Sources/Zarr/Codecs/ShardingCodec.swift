@@ -1,3 +1,4 @@
+import Concurrency
 import JSONValue
 
 /// The `sharding_indexed` codec (array → bytes): one stored object (a shard) holds a grid
@@ -172,7 +173,7 @@ struct ShardingRuntime: Sendable {
         let innerBytes = inner.decodedByteCount
         let contiguous = Hyperslab.isContiguous(box: codec.chunkShape, in: shardShape)
         let elementSize = dataType.size
-        let encoded = EncodedSlots(count: innerCount)
+        let encoded = Slots<[UInt8]?>(count: innerCount)
         try parallelFor(innerCount) { n in
             let origin = start(ofInner: n)
             let bytes: [UInt8]?
@@ -187,9 +188,9 @@ struct ShardingRuntime: Sendable {
                 }
                 bytes = try temp.withUnsafeBytes { try encodeInner($0) }
             }
-            encoded.set(n, bytes)
+            encoded[n] = bytes
         }
-        let chunks = encoded.values
+        let chunks = encoded.values.map { $0 ?? nil }
         var entries = [UInt64](repeating: Self.empty, count: 2 * innerCount)
         var position = codec.indexLocation == .start ? indexByteCount : 0
         var body: [UInt8] = []

@@ -1,3 +1,4 @@
+import Concurrency
 import CZstd
 import Foundation
 
@@ -7,7 +8,7 @@ import Foundation
 final class ZstdContextPool: @unchecked Sendable {
     static let shared = ZstdContextPool()
 
-    private let lock = NSLock()
+    private let lock = Lock()
     private var compressors: [OpaquePointer] = []
     private var decompressors: [OpaquePointer] = []
     /// Idle contexts kept beyond this are freed.
@@ -15,27 +16,30 @@ final class ZstdContextPool: @unchecked Sendable {
 
     /// Runs `body` with a compression context reset to default parameters.
     func withCompressor<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
-        lock.lock()
-        let cached = compressors.popLast()
-        lock.unlock()
-        guard let context = cached ?? ZSTD_createCCtx() else {
-            throw ZarrError.encodingFailed(chunk: "", codec: "zstd", reason: "cannot allocate a compression context")
-        }
-        ZSTD_CCtx_reset(context, ZSTD_reset_session_and_parameters)
-        defer { give(context, to: \.compressors, free: { ZSTD_freeCCtx($0) }) }
-        return try body(context)
+        try withContext(
+            from: \.compressors, make: { ZSTD_createCCtx() },
+            reset: { ZSTD_CCtx_reset($0, ZSTD_reset_session_and_parameters) }, free: { ZSTD_freeCCtx($0) },
+            orThrow: ZarrError.encodingFailed(chunk: "", codec: "zstd", reason: "cannot allocate a compression context"), body)
     }
 
     /// Runs `body` with a decompression context.
     func withDecompressor<R>(_ body: (OpaquePointer) throws -> R) throws -> R {
-        lock.lock()
-        let cached = decompressors.popLast()
-        lock.unlock()
-        guard let context = cached ?? ZSTD_createDCtx() else {
-            throw ZarrError.corruptChunk(chunk: "", codec: "zstd", reason: "cannot allocate a decompression context")
-        }
-        ZSTD_DCtx_reset(context, ZSTD_reset_session_and_parameters)
-        defer { give(context, to: \.decompressors, free: { ZSTD_freeDCtx($0) }) }
+        try withContext(
+            from: \.decompressors, make: { ZSTD_createDCtx() },
+            reset: { ZSTD_DCtx_reset($0, ZSTD_reset_session_and_parameters) }, free: { ZSTD_freeDCtx($0) },
+            orThrow: ZarrError.corruptChunk(chunk: "", codec: "zstd", reason: "cannot allocate a decompression context"), body)
+    }
+
+    /// Runs `body` with an idle context from `list` (or a new one), and gives it back.
+    private func withContext<R>(
+        from list: ReferenceWritableKeyPath<ZstdContextPool, [OpaquePointer]>, make: () -> OpaquePointer?,
+        reset: (OpaquePointer) -> Int, free: (OpaquePointer) -> Int,
+        orThrow failure: @autoclosure () -> ZarrError, _ body: (OpaquePointer) throws -> R
+    ) throws -> R {
+        let cached = lock.withLock { self[keyPath: list].popLast() }
+        guard let context = cached ?? make() else { throw failure() }
+        _ = reset(context)
+        defer { give(context, to: list, free: { _ = free($0) }) }
         return try body(context)
     }
 

@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -42,12 +43,12 @@ public struct FilesystemStore: ZarrStore {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else {
-                throw ZarrError.io(path: path, operation: "open store", reason: "not a directory")
+                throw ZarrError.io(path: path, operation: "open store", errno: ENOTDIR, reason: "not a directory")
             }
         } else if create {
             try Self.makeDirectories(path, durable: durability == .fsync)
         } else {
-            throw ZarrError.io(path: path, operation: "open store", reason: "no such directory")
+            throw ZarrError.io(path: path, operation: "open store", errno: ENOENT, reason: "no such directory")
         }
     }
 
@@ -66,7 +67,7 @@ public struct FilesystemStore: ZarrStore {
             if part.isEmpty || part == "." || part == ".." {
                 throw ZarrError.invalidKey(key: key, reason: "empty, \".\" or \"..\" path component")
             }
-            // Bytes, not Foundation's substring search (which costs more than the write it guards).
+            // Byte by byte: a substring search would cost more than the write it guards.
             if part.utf8.contains(where: { $0 == 0 || $0 == UInt8(ascii: "\\") }) {
                 throw ZarrError.invalidKey(key: key, reason: "NUL or backslash in a path component")
             }
@@ -74,8 +75,15 @@ public struct FilesystemStore: ZarrStore {
         return root + "/" + key
     }
 
+    /// The errno beneath a Foundation file error, when it has one.
+    static func posixCode(of error: any Error) -> Int32? {
+        if let error = error as? POSIXError { return error.code.rawValue }
+        let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+        return underlying?.domain == NSPOSIXErrorDomain ? Int32(underlying!.code) : nil
+    }
+
     static func failure(_ path: String, _ operation: String, _ code: Int32 = errno) -> ZarrError {
-        .io(path: path, operation: operation, reason: String(cString: strerror(code)))
+        .io(path: path, operation: operation, errno: code, reason: String(cString: strerror(code)))
     }
 
     // MARK: Reading
@@ -219,7 +227,7 @@ public struct FilesystemStore: ZarrStore {
         do {
             try FileManager.default.removeItem(atPath: path)
         } catch {
-            throw ZarrError.io(path: path, operation: "delete", reason: "\(error.localizedDescription)")
+            throw ZarrError.io(path: path, operation: "delete", errno: Self.posixCode(of: error), reason: error.localizedDescription)
         }
     }
 
@@ -234,7 +242,7 @@ public struct FilesystemStore: ZarrStore {
         } catch {
             var info = stat()
             if lstat(path, &info) != 0 { return ([], []) }
-            throw ZarrError.io(path: path, operation: "list", reason: "\(error.localizedDescription)")
+            throw ZarrError.io(path: path, operation: "list", errno: Self.posixCode(of: error), reason: error.localizedDescription)
         }
         var keys: [String] = [], prefixes: [String] = []
         for name in names.sorted() {
@@ -314,15 +322,11 @@ public struct FilesystemStore: ZarrStore {
 /// Names for temporary files: unique within the process (a counter) and across processes
 /// (the pid and a random salt drawn once), without a system call per name.
 enum TemporaryName {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var counter: UInt64 = 0
+    private static let counter = Atomic<UInt64>(0)
     private static let prefix = String(getpid(), radix: 36) + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 36) + "-"
 
     static func next() -> String {
-        lock.lock()
-        counter += 1
-        let n = counter
-        lock.unlock()
+        let n = counter.wrappingAdd(1, ordering: .relaxed).newValue
         return prefix + String(n, radix: 36)
     }
 }
