@@ -1,3 +1,5 @@
+import Synchronization
+import Concurrency
 import CommandLineSupport
 import CFileSystem
 import Dispatch
@@ -108,22 +110,6 @@ enum Memory {
 @_silgen_name("malloc_trim")
 private func malloc_trim(_ pad: Int) -> Int32
 
-/// Runs `body(i)` for `0..<count` on all cores.
-func concurrently(_ count: Int, _ body: @Sendable (Int) -> Void) {
-    DispatchQueue.concurrentPerform(iterations: count, execute: body)
-}
-
-/// Results written from concurrent iterations, one slot each.
-final class Slots<T>: @unchecked Sendable {
-    private var storage: [T?]
-    private let lock = NSLock()
-    init(_ count: Int) { storage = Array(repeating: nil, count: count) }
-    subscript(i: Int) -> T? {
-        get { lock.withLock { storage[i] } }
-        set { lock.withLock { storage[i] = newValue } }
-    }
-    var values: [T] { lock.withLock { storage.map { $0! } } }
-}
 
 /// The machine, for the report.
 enum Machine {
@@ -195,16 +181,11 @@ func retire(_ path: String) {
 /// A new path `<dir>/<name>.<n><ext>` for a part's files, `n` counting every path made:
 /// never one used before in this run, so nothing is deleted to make room (see ``retire(_:)``).
 func freshPath(_ dir: String, _ name: String, ext: String = "") -> String {
-    FreshNames.lock.lock()
-    defer { FreshNames.lock.unlock() }
-    FreshNames.count += 1
-    return dir + "/" + name + ".\(FreshNames.count)" + ext
+    let n = freshCount.wrappingAdd(1, ordering: .relaxed).newValue
+    return dir + "/" + name + ".\(n)" + ext
 }
 
-private enum FreshNames {
-    static let lock = NSLock()
-    nonisolated(unsafe) static var count = 0
-}
+private let freshCount = Atomic<Int>(0)
 
 /// Flushes every dirty page of the file system holding `path` (`syncfs`).
 func syncFileSystem(_ path: String) {

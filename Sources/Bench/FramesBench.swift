@@ -1,3 +1,4 @@
+import Concurrency
 import CommandLineSupport
 import CFileSystem
 import Foundation
@@ -19,11 +20,11 @@ struct FrameSet: @unchecked Sendable {
     static func generate(size: Int, count: Int) -> FrameSet {
         let detector = SyntheticDetector(rows: size, columns: size)
         let energies = (0..<count).map { 280.0 + 15.0 * Double($0) / Double(max(count - 1, 1)) }
-        let slots = Slots<Frame<UInt16>>(count)
-        concurrently(count) { k in
+        let slots = Slots<Frame<UInt16>>(count: count)
+        DispatchQueue.concurrentPerform(iterations: count) { k in
             slots[k] = detector.frame(UInt16.self, energy: energies[k], seed: UInt64(size * 100_000 + k))
         }
-        return FrameSet(size: size, frames: slots.values, energies: energies)
+        return FrameSet(size: size, frames: slots.filled, energies: energies)
     }
 }
 
@@ -109,28 +110,23 @@ struct FramesBench {
         var timing = Timing()
         var last: [[UInt8]] = []
         for _ in 0..<repetitions {
-            let slots = Slots<[UInt8]>(set.count)
-            let failure = Slots<String>(1)
+            let slots = Slots<[UInt8]>(count: set.count)
             let cpu = processCPU()
-            let (seconds, growth) = Memory.measuringPeak { () -> Double in
+            let (seconds, growth) = try Memory.measuringPeak { () throws -> Double in
                 let start = now()
                 let probe = CPUProbe()
                 defer { probe.report("codec-only \(set.size) \(codec.name)") }
-                concurrently(set.count) { k in
-                    do {
-                        slots[k] = try array.encodeChunk(set.frames[k].pixels) ?? []
-                    } catch {
-                        failure[0] = "\(error)"
-                        slots[k] = []
-                    }
+                do {
+                    try parallelFor(set.count) { k in slots[k] = try array.encodeChunk(set.frames[k].pixels) ?? [] }
+                } catch {
+                    throw CommandError("encoding with \(codec.name): \(error)")
                 }
                 return now() - start
             }
-            if let message = failure[0] { throw CommandError("encoding with \(codec.name): \(message)") }
             timing.cpuSeconds.append(processCPU() - cpu)
             timing.seconds.append(seconds)
             timing.peakGrowth.append(growth)
-            last = slots.values
+            last = slots.filled
         }
         return (timing, last)
     }

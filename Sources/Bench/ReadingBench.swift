@@ -1,3 +1,4 @@
+import Concurrency
 import CommandLineSupport
 import Foundation
 import GRDB
@@ -119,24 +120,21 @@ struct ReadingBench {
         var timing = Timing()
         let chunk = array.chunkByteCount
         for _ in 0..<repetitions {
-            let failure = Slots<String>(1)
-            let (seconds, growth) = Memory.measuringPeak { () -> Double in
+            let (seconds, growth) = try Memory.measuringPeak { () throws -> Double in
                 let start = now()
                 let probe = CPUProbe()
                 defer { probe.report("decode-only whole run") }
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk * encoded.count, alignment: 64)
                 defer { buffer.deallocate() }
-                let shared = UncheckedBuffer(buffer)
-                concurrently(encoded.count) { k in
-                    do {
-                        try array.decodeChunk(encoded[k], at: [k, 0, 0], into: UnsafeMutableRawBufferPointer(rebasing: shared.buffer[(k * chunk)..<((k + 1) * chunk)]))
-                    } catch {
-                        failure[0] = "\(error)"
+                do {
+                    try parallelFor(encoded.count) { k in
+                        try array.decodeChunk(encoded[k], at: [k, 0, 0], into: UnsafeMutableRawBufferPointer(rebasing: buffer[(k * chunk)..<((k + 1) * chunk)]))
                     }
+                } catch {
+                    throw CommandError("decoding: \(error)")
                 }
                 return now() - start
             }
-            if let message = failure[0] { throw CommandError("decoding: \(message)") }
             timing.seconds.append(seconds)
             timing.peakGrowth.append(growth)
         }
@@ -144,7 +142,3 @@ struct ReadingBench {
     }
 }
 
-struct UncheckedBuffer: @unchecked Sendable {
-    let buffer: UnsafeMutableRawBufferPointer
-    init(_ buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
-}

@@ -34,9 +34,8 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let bar = ProgressBar(total: 1, label: "checking frames", unit: "frames")
-        let progressBar = SendableBox(bar)
         let report = try BeamtimeCheck.run(dbPath: db, repair: repair) { done, total in
-            progressBar.value.update(done, of: total)
+            bar.update(done, of: total)
         }
         bar.finish()
         if json {
@@ -99,10 +98,4 @@ struct CheckCommand: ParsableCommand {
         lines.append(report.isHealthy ? "Healthy." : "Not healthy.")
         return lines.joined(separator: "\n")
     }
-}
-
-/// Hands a main-thread object to a `@Sendable` callback that only runs on one thread at a time.
-final class SendableBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }

@@ -1,6 +1,7 @@
 import CommandLineSupport
 import ResonanceFormats
 import ArgumentParser
+import Concurrency
 import Dispatch
 import Foundation
 import JSONValue
@@ -103,30 +104,23 @@ struct FramesCommand: ParsableCommand {
 
     /// Decodes every frame once, on all cores, measuring it and writing its file.
     static func measure(_ frames: FrameSequence, dtype: FrameDType, exporter: Exporter?) throws -> [FrameStatistics] {
-        let results = ResultSlots(count: frames.count)
+        let results = Slots<FrameStatistics>(count: frames.count)
         let bar = ProgressBar(total: frames.count, label: "frames", unit: "frames")
-        let progress = SendableBox(bar)
+        defer { bar.finish() }
         let done = Counter()
         let bytes = frames.frameByteCount
         let (rows, columns) = (frames.rows, frames.columns)
         // One frame per iteration: a worker holds one decoded frame at a time.
-        DispatchQueue.concurrentPerform(iterations: frames.count) { k in
-            guard !results.failed else { return }
-            do {
-                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes, alignment: 16)
-                defer { buffer.deallocate() }
-                try frames.read(k..<(k + 1), into: buffer)
-                let raw = UnsafeRawBufferPointer(buffer)
-                results.set(k, FrameStatistics.of(raw, dtype: dtype))
-                try exporter?.write(k, raw, dtype: dtype, rows: rows, columns: columns)
-                progress.value.update(done.increment())
-            } catch {
-                results.fail(error)
-            }
+        try parallelFor(frames.count) { k in
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes, alignment: 16)
+            defer { buffer.deallocate() }
+            try frames.read(k..<(k + 1), into: buffer)
+            let raw = UnsafeRawBufferPointer(buffer)
+            results[k] = FrameStatistics.of(raw, dtype: dtype)
+            try exporter?.write(k, raw, dtype: dtype, rows: rows, columns: columns)
+            bar.update(done.increment())
         }
-        bar.finish()
-        if let error = results.error { throw error }
-        return results.values
+        return results.filled
     }
 
     /// One frame's line of output.
@@ -191,27 +185,4 @@ struct Exporter: Sendable {
             throw CommandError("\(path): cannot write the file (\(String(cString: strerror(errno))))")
         }
     }
-}
-
-/// Per-frame results filled in by concurrent workers, and the first failure.
-final class ResultSlots: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [FrameStatistics?]
-    private var firstError: (any Error)?
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    func set(_ k: Int, _ value: FrameStatistics) { lock.withLock { slots[k] = value } }
-    func fail(_ error: any Error) { lock.withLock { if firstError == nil { firstError = error } } }
-    var failed: Bool { lock.withLock { firstError != nil } }
-    var error: (any Error)? { lock.withLock { firstError } }
-    var values: [FrameStatistics] { lock.withLock { slots.map { $0! } } }
-}
-
-/// A thread-safe count of finished items.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-
-    func increment() -> Int { lock.withLock { value += 1; return value } }
 }
