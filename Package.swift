@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Resonance", targets: ["Resonance"]),
         .library(name: "Zarr", targets: ["Zarr"]),
         .library(name: "JSONValue", targets: ["JSONValue"]),
+        .library(name: "ResonanceFormats", targets: ["ResonanceFormats"]),
         .library(name: "ResonanceBluesky", targets: ["ResonanceBluesky"]),
         .library(name: "ResonancePostgres", targets: ["ResonancePostgres"]),
         .library(name: "ResonanceServer", targets: ["ResonanceServer"]),
@@ -58,6 +59,13 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
+        // Beamtime data as files and text for people and other programs: run descriptions
+        // as JSON, event tables as CSV/JSON, frames as NPY/TIFF/PNG. Shared by the CLI and the server.
+        .target(
+            name: "ResonanceFormats",
+            dependencies: ["Resonance", "JSONValue", "CZlib"],
+            path: "Sources/Formats"
+        ),
         // Bluesky's event-model documents in and out of a beamtime.
         .target(
             name: "ResonanceBluesky",
@@ -84,7 +92,7 @@ let package = Package(
         .target(
             name: "ResonanceServer",
             dependencies: [
-                "Resonance", "ResonanceBluesky", "JSONValue", "Zarr",
+                "Resonance", "ResonanceFormats", "ResonanceBluesky", "JSONValue", "Zarr",
                 .product(name: "GRDB", package: "GRDB.swift"),  // the live feed's own read connections
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -101,7 +109,7 @@ let package = Package(
         .executableTarget(
             name: "ResonanceCLI",
             dependencies: [
-                "Resonance", "ResonanceBluesky", "ResonancePostgres", "ResonanceServer", "Zarr", "JSONValue", "CZlib", "CFileSystem",
+                "Resonance", "ResonanceFormats", "ResonanceBluesky", "ResonancePostgres", "ResonanceServer", "Zarr", "JSONValue", "CZlib", "CFileSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),  // raw SQLite baseline of `resonance bench`

@@ -75,8 +75,8 @@ func json(_ response: TestResponse) throws -> JSONValue {
             #expect(full["metadata"]?["edge"]?.stringValue == "C K")
             #expect(full["sample"]?["formula"]?.stringValue == "C8H8")
             #expect(full["streams"]?.arrayValue?.first?["name"]?.stringValue == "primary")
-            #expect(full["image_fields"]?.arrayValue?.first?["field"]?.stringValue == "ccd")
-            #expect(full["image_fields"]?.arrayValue?.first?["dtype"]?.stringValue == "int32")
+            #expect(full["frame_fields"]?.arrayValue?.first?["field"]?.stringValue == "ccd")
+            #expect(full["frame_fields"]?.arrayValue?.first?["dtype"]?.stringValue == "int32")
             let other = try json(try await client.execute(uri: "/api/runs/cccc3333", method: .get))
             #expect(other["beamtime"]?.stringValue == "bt2")
 

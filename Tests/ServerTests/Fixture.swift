@@ -30,7 +30,7 @@ final class Fixture: Sendable {
                 if k < Self.frameCount {
                     let frame = Frame<Int32>(rows: Self.frameRows, columns: Self.frameColumns,
                                              pixels: (0..<(Self.frameRows * Self.frameColumns)).map { Int32(k * 100 + $0) })
-                    try w.writeImage(eventUID: event, field: "ccd", frame: frame)
+                    try w.writeFrame(eventUID: event, field: "ccd", frame: frame)
                 }
             }
         }

@@ -30,7 +30,7 @@ struct ServeBenchCommand: ParsableCommand {
     var frameRun: String
 
     @Option(help: "Frame field.")
-    var field: String = Run.defaultImageField
+    var field: String = Run.defaultFrameField
 
     @Option(help: "Concurrent threads.")
     var threads: Int = 32
@@ -43,7 +43,7 @@ struct ServeBenchCommand: ParsableCommand {
         let tableRun = self.tableRun, frameRun = self.frameRun, field = self.field
         let cases: [(String, @Sendable () throws -> Void)] = [
             ("metadata", { _ = try catalog.run(tableRun) }),
-            ("frame", { _ = try catalog.run(frameRun).images(field: field).frame(-1) }),
+            ("frame", { _ = try catalog.run(frameRun).frames(field: field).frame(-1) }),
             ("table", { _ = try catalog.run(tableRun).table(stream: "primary") }),
         ]
         for (name, body) in cases {

@@ -1,7 +1,8 @@
 import Foundation
 import Resonance
 
-/// One frame, or a rectangle of it, as bytes: raw little-endian pixels, or a NumPy `.npy` file.
+/// A rectangle of a frame: parsing `rows=a:b` / `cols=c:d` and copying the pixels out
+/// (NPY and PNG encoding are ResonanceFormats').
 enum FrameEncoding {
     /// `a:b` as Python slices it (either side may be left out; negatives count from the end),
     /// within `0..<size`. nil text is the whole axis.
@@ -38,35 +39,5 @@ enum FrameEncoding {
             }
             return out
         }
-    }
-
-    /// The NumPy dtype descriptor, e.g. `<i4`.
-    static func npyDescriptor(_ dtype: FrameDType) -> String {
-        switch dtype {
-        case .uint8: return "|u1"
-        case .int8: return "|i1"
-        case .uint16: return "<u2"
-        case .int16: return "<i2"
-        case .uint32: return "<u4"
-        case .int32: return "<i4"
-        case .uint64: return "<u8"
-        case .int64: return "<i8"
-        case .float32: return "<f4"
-        case .float64: return "<f8"
-        }
-    }
-
-    /// A version 1.0 `.npy` file of a 2-D C-order array.
-    static func npy(_ pixels: [UInt8], dtype: FrameDType, rows: Int, columns: Int) -> [UInt8] {
-        var header = "{'descr': '\(npyDescriptor(dtype))', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
-        // Magic (6) + version (2) + header length (2) + header, padded with spaces to a multiple of 64, ending in "\n".
-        let total = 10 + header.utf8.count + 1
-        header += String(repeating: " ", count: (64 - total % 64) % 64) + "\n"
-        var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
-        let length = UInt16(header.utf8.count)
-        out += [UInt8(length & 0xFF), UInt8(length >> 8)]
-        out += Array(header.utf8)
-        out += pixels
-        return out
     }
 }

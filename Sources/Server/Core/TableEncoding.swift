@@ -2,7 +2,9 @@ import Foundation
 import JSONValue
 import Resonance
 
-/// An event table (or the rows and columns a request picked) as columnar JSON or CSV bytes.
+/// The rows and columns a request picked (`fields`, `after_seq`) of an event table, as
+/// columnar JSON or CSV bytes. Whole tables go through ResonanceFormats' `TableWriter`; this
+/// encodes a subset, which `TableWriter` (taking a whole `EventTable`) cannot, by the same rules.
 ///
 /// JSON: `{"seq_num": [...], "time": [...], "<field>": [...]}`, columns in table order,
 /// `null` for a missing value, NaN / Infinity / -Infinity as Python's json writes them

@@ -9,12 +9,14 @@ struct BeamtimesRoutes: ServerRouteGroup {
         router.get("/api/beamtimes") { _, _ in
             try await environment.blocking.run {
                 let list = try environment.registry.all.map { beamtime -> JSONValue in
-                    let runs = try beamtime.catalog.allRuns()
+                    let catalog = beamtime.catalog
+                    let first = try catalog.runs(RunQuery(order: .oldestFirst, limit: 1)).first
+                    let last = try catalog.runs(RunQuery(order: .newestFirst, limit: 1)).first
                     return [
                         "label": .string(beamtime.label), "path": .string(beamtime.relativePath),
-                        "runs": .int(Int64(runs.count)),
-                        "first_run": runs.first.map { .double($0.timeStart) } ?? .null,
-                        "last_run": runs.last.map { .double($0.timeStart) } ?? .null,
+                        "runs": .int(Int64(try catalog.count())),
+                        "first_run": first.map { .double($0.timeStart) } ?? .null,
+                        "last_run": last.map { .double($0.timeStart) } ?? .null,
                     ]
                 }
                 return Responses.json(.array(list))

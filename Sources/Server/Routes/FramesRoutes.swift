@@ -1,6 +1,7 @@
 import Hummingbird
 import JSONValue
 import Resonance
+import ResonanceFormats
 
 /// `GET /api/runs/{uid}/frames/{field}` (count, shape, dtype, codec, seq_nums) and
 /// `GET /api/runs/{uid}/frames/{field}/{index}?format=raw|npy|png&rows=a:b&cols=c:d`:
@@ -49,10 +50,11 @@ struct FramesRoutes: ServerRouteGroup {
                 ]
                 switch format {
                 case "npy":
-                    return Responses.bytes(FrameEncoding.npy(pixels, dtype: frame.dtype, rows: rows.count, columns: cols.count),
-                                           contentType: "application/octet-stream", headers: headers)
+                    let file = pixels.withUnsafeBytes { NPYWriter.encode(dtype: frame.dtype, shape: [rows.count, cols.count], data: $0) }
+                    return Responses.bytes(file, contentType: "application/octet-stream", headers: headers)
                 case "png":
-                    throw Problem(.notImplemented, "format=png is not available yet")
+                    let image = try pixels.withUnsafeBytes { try QuickLook.png($0, dtype: frame.dtype, rows: rows.count, columns: cols.count) }
+                    return Responses.bytes(image, contentType: "image/png", headers: headers)
                 default:
                     return Responses.bytes(pixels, contentType: "application/octet-stream", headers: headers)
                 }
@@ -61,11 +63,11 @@ struct FramesRoutes: ServerRouteGroup {
     }
 
     /// The field's image_refs summary and its frames; 404 naming the fields the run has.
-    static func frames(_ run: Run, _ field: String) throws -> (ImageField, FrameSequence) {
-        guard let info = run.imageField(field) else {
-            let names = run.imageFields.map(\.name)
+    static func frames(_ run: Run, _ field: String) throws -> (FrameField, FrameSequence) {
+        guard let info = run.frameField(field) else {
+            let names = run.frameFields.map(\.name)
             throw Problem.notFound("run \(run.uid) has no frame field \(field.debugDescription) (it has \(names.isEmpty ? "none" : names.joined(separator: ", ")))")
         }
-        return (info, try run.images(field: field))
+        return (info, try run.frames(field: field))
     }
 }

@@ -1,8 +1,11 @@
+import Foundation
 import Hummingbird
 import JSONValue
 import Resonance
+import ResonanceFormats
 
-/// `GET /api/beamtimes/{label}/runs` (filtered, newest first, the keys of
+/// `GET /api/beamtimes/{label}/runs?sample=&plan=&status=&since=&until=&limit=&offset=`
+/// (filtered and paged in SQL by `Catalog.runs`, newest first, the keys of
 /// `resonance runs --json`) and `GET /api/runs/{uid}` (what `resonance show --json`
 /// prints, plus the beamtime's label).
 struct RunsRoutes: ServerRouteGroup {
@@ -21,14 +24,14 @@ struct RunsRoutes: ServerRouteGroup {
             let since = try query.date("since")
             let until = try query.date("until", endOfDay: true)
             let limit = try query.int("limit", in: 0...100_000) ?? 1000
+            let offset = try query.int("offset", in: 0...Int(Int32.max)) ?? 0
+            let runQuery = RunQuery(
+                sample: sample, plan: plan, status: status.map(RunQuery.Status.init),
+                since: since.map { Date(timeIntervalSince1970: $0) }, until: until.map { Date(timeIntervalSince1970: $0) },
+                order: .newestFirst, limit: limit, offset: offset)
             return try await environment.blocking.run {
                 let beamtime = try environment.registry.lookup(label)
-                let runs = try beamtime.catalog.allRuns().reversed().filter { run in
-                    (sample == nil || run.sampleName == sample) && (plan == nil || run.planName == plan)
-                        && (status == nil || (run.exitStatus?.rawValue ?? "open") == status)
-                        && (since == nil || run.timeStart >= since!) && (until == nil || run.timeStart < until!)
-                }.prefix(limit)
-                return Responses.json(.array(Array(runs).map(RunJSON.summary)))
+                return Responses.json(.array(try beamtime.catalog.runs(runQuery).map(RunDescription.summary)))
             }
         }
 
@@ -36,7 +39,7 @@ struct RunsRoutes: ServerRouteGroup {
             let uid = try context.parameters.require("uid")
             return try await environment.blocking.run {
                 let (beamtime, run) = try RunLocator.find(uid, in: environment.registry)
-                var object = RunJSON.detail(run).objectValue ?? [:]
+                var object = RunDescription.run(run).objectValue ?? [:]
                 object["beamtime"] = .string(beamtime.label)
                 return Responses.json(.object(object))
             }

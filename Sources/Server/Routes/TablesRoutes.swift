@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Resonance
+import ResonanceFormats
 
 /// `GET /api/runs/{uid}/streams/{stream}/table?format=json|csv&fields=a,b&after_seq=N`:
 /// a stream's events, columnar JSON or CSV. `fields` picks data columns (`seq_num` and
@@ -43,6 +44,12 @@ struct TablesRoutes: ServerRouteGroup {
                         if seqNums[mid] <= Int64(afterSeq) { lo = mid + 1 } else { hi = mid }
                     }
                     first = lo
+                }
+                if fieldList == nil, afterSeq == nil {
+                    // The whole table: ResonanceFormats' writer, as `resonance table` uses.
+                    var body: [UInt8] = []
+                    try TableWriter.write(table, as: format == "csv" ? .csv : .columns) { body += $0 }
+                    return format == "csv" ? Responses.bytes(body, contentType: "text/csv; charset=utf-8") : Responses.json(bytes: body)
                 }
                 let rows = first..<table.count
                 if format == "csv" {
