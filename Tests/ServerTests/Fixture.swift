@@ -54,7 +54,7 @@ final class Fixture: Sendable {
         otherUID = other
 
         let index = IndexWriter(indexDBPath: dir.file("index.db"))
-        let researcher = try index.registerResearcher(name: "Ada")
+        let researcher = try index.registerResearcher(name: "Ada", rootPath: dir.path)
         _ = try index.indexBeamtime(dbPath: dir.file("bt1.db"), researcherID: researcher)
         try index.close()
     }

@@ -54,12 +54,12 @@ import Testing
         let app = ServerApplication(configuration: try Self.liveConfiguration(fixture)).makeApplication()
         try await app.test(.live) { client async throws in
             let port = try #require(client.port)
-            let sse = try SSEReader(port: port, query: "?beamtime=live")
+            let sse = try await SSEReader(port: port, query: "?beamtime=live")
             #expect(sse.status == 200)
             #expect(sse.headers["content-type"] == "text/event-stream")
             let count = 20
             let writer = try startCommand("/usr/bin/env", ["python3", "-c", Self.pythonWriter, fixture.root + "/live.db", String(count), "0.1"])
-            let messages = sse.read(for: 15) { $0.event == "run_closed" }
+            let messages = await sse.read(for: 15) { $0.event == "run_closed" }
             let result = writer.wait()
             #expect(result.status == 0, "\(result.stderr)")
             var committed: [Int: Double] = [:]
@@ -97,26 +97,26 @@ import Testing
         let app = ServerApplication(configuration: try Self.liveConfiguration(fixture)).makeApplication()
         try await app.test(.live) { client async throws in
             let port = try #require(client.port)
-            var first: SSEReader? = try SSEReader(port: port)
+            var first: SSEReader? = try await SSEReader(port: port)
             let writer = try startCommand("/usr/bin/env", ["python3", "-c", Self.pythonWriter, fixture.root + "/live.db", "30", "0.05"])
-            let before = first!.read(for: 10) { $0.event == "events" && $0.data["last_seq"]!.intValue! >= 5 }
+            let before = await first!.read(for: 10) { $0.event == "events" && $0.data["last_seq"]!.intValue! >= 5 }
             first = nil   // disconnect mid-run
             let lastID = try #require(before.last?.id)
             let lastSeq = try #require(before.last?.data["last_seq"]?.intValue)
             _ = writer.wait()
             try await Task.sleep(for: .milliseconds(300))
-            let again = try SSEReader(port: port, lastEventID: lastID)
-            let replayed = again.read(for: 5) { $0.event == "run_closed" }
+            let again = try await SSEReader(port: port, lastEventID: lastID)
+            let replayed = await again.read(for: 5) { $0.event == "run_closed" }
             #expect(replayed.first?.id == lastID + 1)
             let seqs = replayed.filter { $0.event == "events" }.flatMap { m in (Int(m.data["first_seq"]!.intValue!)...Int(m.data["last_seq"]!.intValue!)) }
             #expect(seqs == Array(Int(lastSeq + 1)...30))
             #expect(replayed.last?.event == "run_closed")
 
             // An id from before this server's history: told to reload.
-            let stale = try SSEReader(port: port, lastEventID: 5)
-            let reset = try #require(stale.next())
+            let stale = try await SSEReader(port: port, lastEventID: 5)
+            let reset = try #require(await stale.next())
             #expect(reset.event == "reset")
-            let bad = try RawHTTP.request(port: port, "GET", "/api/live", headers: ["Last-Event-ID": "abc"])
+            let bad = try await RawHTTP.request(port: port, "GET", "/api/live", headers: ["Last-Event-ID": "abc"])
             #expect(bad.status == 400)
         }
     }
@@ -126,14 +126,14 @@ import Testing
         let app = ServerApplication(configuration: try Self.liveConfiguration(fixture)).makeApplication()
         try await app.test(.live) { client async throws in
             let port = try #require(client.port)
-            let sse = try SSEReader(port: port)
+            let sse = try await SSEReader(port: port)
             let writer = try startCommand(builtExecutable("ResonanceFaultWriter"), [fixture.root + "/fresh.db", "events", "0.02"])
             defer { writer.process.terminate(); _ = writer.wait() }
-            let messages = sse.read(for: 10) { $0.event == "events" }
+            let messages = await sse.read(for: 10) { $0.event == "events" }
             #expect(messages.first?.event == "beamtime_added")
             #expect(messages.first?.data["beamtime"]?.stringValue == "fresh")
             #expect(messages.contains { $0.event == "run_opened" && $0.data["plan_name"]?.stringValue == "fault_scan" })
-            let list = try JSONValue(parsing: try RawHTTP.request(port: port, "GET", "/api/beamtimes").text)
+            let list = try JSONValue(parsing: try await RawHTTP.request(port: port, "GET", "/api/beamtimes").text)
             #expect(list.arrayValue?.contains { $0["label"]?.stringValue == "fresh" } == true)
         }
     }

@@ -2,14 +2,16 @@ import Foundation
 
 /// A plain HTTP/1.1 client on a loopback socket, for what higher-level clients refuse to
 /// send (`..`, NUL, a half-sent request) and for reading a never-ending SSE stream line by
-/// line. Blocking, with a receive timeout on every read.
+/// line. Reads never block a thread: the socket is polled (MSG_DONTWAIT, 1 ms sleeps),
+/// since an in-process server and these tests share Swift's small cooperative pool.
 final class RawHTTP {
     let fd: Int32
     private var buffer: [UInt8] = []
 
     struct Failure: Error, CustomStringConvertible { var description: String }
 
-    init(port: Int, timeout: Double = 5) throws {
+    init(port: Int, timeout: Double = 30) throws {
+        self.timeout = timeout
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
@@ -41,17 +43,26 @@ final class RawHTTP {
         }
     }
 
+    private var timeout: Double = 30
+
     /// Reads more bytes; false at the end of the stream (or on a timeout).
-    private func fill() -> Bool {
+    private func fill() async -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65536)
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        guard n > 0 else { return false }
-        buffer += chunk[0..<n]
-        return true
+        let end = Date().timeIntervalSince1970 + timeout
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if n > 0 {
+                buffer += chunk[0..<n]
+                return true
+            }
+            if n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) { return false }
+            if Date().timeIntervalSince1970 > end { return false }
+            try? await Task.sleep(for: .milliseconds(1))
+        }
     }
 
     /// One line without its CRLF / LF, or nil at the end (or a timeout).
-    func readLine() -> String? {
+    func readLine() async -> String? {
         while true {
             if let newline = buffer.firstIndex(of: 0x0A) {
                 var line = Array(buffer[..<newline])
@@ -59,7 +70,7 @@ final class RawHTTP {
                 if line.last == 0x0D { line.removeLast() }
                 return String(decoding: line, as: UTF8.self)
             }
-            guard fill() else { return nil }
+            guard await fill() else { return nil }
         }
     }
 
@@ -71,12 +82,12 @@ final class RawHTTP {
     }
 
     /// Reads the status line and headers.
-    func readHead() throws -> (Int, [String: String]) {
-        guard let statusLine = readLine() else { throw Failure(description: "no response (connection closed or timed out)") }
+    func readHead() async throws -> (Int, [String: String]) {
+        guard let statusLine = await readLine() else { throw Failure(description: "no response (connection closed or timed out)") }
         let parts = statusLine.split(separator: " ")
         guard parts.count >= 2, let status = Int(parts[1]) else { throw Failure(description: "bad status line \(statusLine.debugDescription)") }
         var headers: [String: String] = [:]
-        while let line = readLine(), !line.isEmpty {
+        while let line = await readLine(), !line.isEmpty {
             if let colon = line.firstIndex(of: ":") {
                 headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             }
@@ -85,20 +96,20 @@ final class RawHTTP {
     }
 
     /// Reads one whole response (Content-Length or chunked).
-    func readResponse() throws -> Response {
-        let (status, headers) = try readHead()
+    func readResponse() async throws -> Response {
+        let (status, headers) = try await readHead()
         var body: [UInt8] = []
         if let length = headers["content-length"].flatMap({ Int($0) }) {
-            while buffer.count < length { guard fill() else { throw Failure(description: "body cut short") } }
+            while buffer.count < length { guard await fill() else { throw Failure(description: "body cut short") } }
             body = Array(buffer[..<length])
             buffer.removeFirst(length)
         } else if headers["transfer-encoding"]?.lowercased() == "chunked" {
             while true {
-                guard let sizeLine = readLine(), let size = Int(sizeLine.split(separator: ";")[0], radix: 16) else {
+                guard let sizeLine = await readLine(), let size = Int(sizeLine.split(separator: ";")[0], radix: 16) else {
                     throw Failure(description: "bad chunk")
                 }
-                if size == 0 { _ = readLine(); break }
-                while buffer.count < size + 2 { guard fill() else { throw Failure(description: "chunk cut short") } }
+                if size == 0 { _ = await readLine(); break }
+                while buffer.count < size + 2 { guard await fill() else { throw Failure(description: "chunk cut short") } }
                 body += buffer[..<size]
                 buffer.removeFirst(size + 2)
             }
@@ -107,22 +118,25 @@ final class RawHTTP {
     }
 
     /// Sends a GET (or other) request and reads the response.
-    static func request(port: Int, _ method: String = "GET", _ target: String, headers: [String: String] = [:], body: [UInt8] = []) throws -> Response {
+    static func request(port: Int, _ method: String = "GET", _ target: String, headers: [String: String] = [:], body: [UInt8] = []) async throws -> Response {
         let client = try RawHTTP(port: port)
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         for (k, v) in headers { head += "\(k): \(v)\r\n" }
         if !body.isEmpty || method == "POST" { head += "Content-Length: \(body.count)\r\n" }
         try client.send(Array((head + "\r\n").utf8) + body)
-        return try client.readResponse()
+        return try await client.readResponse()
     }
 
     /// True when the server closed the connection (a read returns 0) within the timeout.
-    func waitClosed() -> Bool {
+    func waitClosed() async -> Bool {
         var byte: UInt8 = 0
-        while true {
-            let n = recv(fd, &byte, 1, 0)
+        let end = Date().timeIntervalSince1970 + timeout
+        while Date().timeIntervalSince1970 < end {
+            let n = recv(fd, &byte, 1, Int32(MSG_DONTWAIT))
             if n == 0 { return true }
-            if n < 0 { return errno == ECONNRESET }
+            if n < 0, errno != EAGAIN, errno != EWOULDBLOCK { return errno == ECONNRESET }
+            try? await Task.sleep(for: .milliseconds(5))
         }
+        return false
     }
 }

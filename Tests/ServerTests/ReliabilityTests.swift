@@ -16,14 +16,14 @@ import Testing
             var idle: [RawHTTP] = []
             for _ in 0..<1000 { idle.append(try RawHTTP(port: port, timeout: 6)) }
             let start = ContinuousClock.now
-            let response = try RawHTTP.request(port: port, "GET", "/api/beamtimes/bt1/runs")
+            let response = try await RawHTTP.request(port: port, "GET", "/api/beamtimes/bt1/runs")
             let elapsed = ContinuousClock.now - start
             #expect(response.status == 200)
             #expect(elapsed < .seconds(1), "a request beside 1,000 idle connections took \(elapsed)")
             // The idle timeout (2 s in tests) closes them.
-            #expect(idle[0].waitClosed())
-            #expect(idle[999].waitClosed())
-            #expect(try RawHTTP.request(port: port, "GET", "/api/beamtimes").status == 200)
+            #expect(await idle[0].waitClosed())
+            #expect(await idle[999].waitClosed())
+            #expect(try await RawHTTP.request(port: port, "GET", "/api/beamtimes").status == 200)
         }
     }
 
@@ -37,14 +37,14 @@ import Testing
             try slowHead.send("GET /api/beamtimes HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
             let slowBody = try RawHTTP(port: port, timeout: 6)
             try slowBody.send("POST /api/beamtimes/bt1/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(key)\r\nContent-Length: 1000\r\n\r\n[\"start\", ")
-            #expect(try RawHTTP.request(port: port, "GET", "/api/runs/aaaa1111").status == 200)
+            #expect(try await RawHTTP.request(port: port, "GET", "/api/runs/aaaa1111").status == 200)
             let start = ContinuousClock.now
-            #expect(slowHead.waitClosed())
-            #expect(slowBody.waitClosed())
+            #expect(await slowHead.waitClosed())
+            #expect(await slowBody.waitClosed())
             #expect(ContinuousClock.now - start < .seconds(5))
-            #expect(try RawHTTP.request(port: port, "GET", "/api/runs/aaaa1111").status == 200)
+            #expect(try await RawHTTP.request(port: port, "GET", "/api/runs/aaaa1111").status == 200)
             // Nothing of the half-sent body was recorded.
-            let runs = try JSONValue(parsing: try RawHTTP.request(port: port, "GET", "/api/beamtimes/bt1/runs").text)
+            let runs = try JSONValue(parsing: try await RawHTTP.request(port: port, "GET", "/api/beamtimes/bt1/runs").text)
             #expect(runs.arrayValue?.count == 2)
         }
     }
@@ -76,7 +76,7 @@ import Testing
         throw RawHTTP.Failure(description: "resonance serve did not print its address: \(server.wait().stderr)")
     }
 
-    @Test func killedDuringAPostThenARetryCompletesTheRun() throws {
+    @Test func killedDuringAPostThenARetryCompletesTheRun() async throws {
         let fixture = try Fixture()
         let key = try KeyStore(root: fixture.root).add(name: "recorder")
         let runUID = "0000000000a1"
@@ -84,27 +84,20 @@ import Testing
         let (server, port) = try Self.startServer(root: fixture.root)
         defer { if server.process.isRunning { server.process.terminate() }; _ = server.wait() }
 
-        // POST on a thread; kill -9 the server as soon as the run's start is committed.
-        let posted = DispatchSemaphore(value: 0)
-        final class Outcome: @unchecked Sendable { var result: Result<RawHTTP.Response, any Error>? }
-        let outcome = Outcome()
-        Thread.detachNewThread {
-            outcome.result = Result { try RawHTTP.request(port: port, "POST", "/api/beamtimes/bt1/documents", headers: ["Authorization": "Bearer " + key], body: body) }
-            posted.signal()
-        }
+        // POST in a task; kill -9 the server as soon as the run's start is committed.
+        let post = Task { try await RawHTTP.request(port: port, "POST", "/api/beamtimes/bt1/documents", headers: ["Authorization": "Bearer " + key], body: body) }
         let catalog = try Catalog(dbPath: fixture.root + "/bt1.db")
         let deadline = Date().addingTimeInterval(30)
         var sawRun = false
         while Date() < deadline, !sawRun {
             sawRun = (try? catalog.run("0e0e0e0e00004000")) != nil
-            if !sawRun { usleep(5_000) }
+            if !sawRun { try await Task.sleep(for: .milliseconds(5)) }
         }
         #expect(sawRun)
         kill(server.process.processIdentifier, SIGKILL)
-        posted.wait()
-        switch outcome.result {
+        switch await post.result {
         case .success(let response): Issue.record("the killed server answered \(response.status): \(response.text.prefix(200))")
-        case .failure, .none: break   // the client sees the connection fail
+        case .failure: break   // the client sees the connection fail
         }
         let partial = try Catalog(dbPath: fixture.root + "/bt1.db").run("0e0e0e0e00004000")
         #expect(partial.isOpen)
@@ -112,7 +105,7 @@ import Testing
 
         let (again, port2) = try Self.startServer(root: fixture.root)
         defer { if again.process.isRunning { again.process.terminate() }; _ = again.wait() }
-        let retry = try RawHTTP.request(port: port2, "POST", "/api/beamtimes/bt1/documents", headers: ["Authorization": "Bearer " + key], body: body)
+        let retry = try await RawHTTP.request(port: port2, "POST", "/api/beamtimes/bt1/documents", headers: ["Authorization": "Bearer " + key], body: body)
         #expect(retry.status == 200, "\(retry.text.prefix(500))")
         let done = try Catalog(dbPath: fixture.root + "/bt1.db").run("0e0e0e0e00004000")
         #expect(done.exitStatus == .success)

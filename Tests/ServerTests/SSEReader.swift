@@ -15,12 +15,12 @@ final class SSEReader {
     let status: Int
     let headers: [String: String]
 
-    init(port: Int, query: String = "", lastEventID: UInt64? = nil, timeout: Double = 5) throws {
+    init(port: Int, query: String = "", lastEventID: UInt64? = nil, timeout: Double = 30) async throws {
         client = try RawHTTP(port: port, timeout: timeout)
         var request = "GET /api/live\(query) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
         if let lastEventID { request += "Last-Event-ID: \(lastEventID)\r\n" }
         try client.send(request + "\r\n")
-        (status, headers) = try client.readHead()
+        (status, headers) = try await client.readHead()
         chunked = headers["transfer-encoding"]?.lowercased() == "chunked"
     }
 
@@ -28,17 +28,17 @@ final class SSEReader {
     private var pending: [String] = []
 
     /// Lines of the event stream, undoing chunked framing.
-    private func nextLine() -> String? {
+    private func nextLine() async -> String? {
         if !pending.isEmpty { return pending.removeFirst() }
-        guard chunked else { return client.readLine() }
+        guard chunked else { return await client.readLine() }
         while true {
-            guard let sizeLine = client.readLine() else { return nil }
+            guard let sizeLine = await client.readLine() else { return nil }
             if sizeLine.isEmpty { continue }
             guard let size = Int(sizeLine, radix: 16) else { return nil }
             if size == 0 { return nil }
             var text = ""
             while text.utf8.count < size {
-                guard let line = client.readLine() else { return nil }
+                guard let line = await client.readLine() else { return nil }
                 text += line + "\n"
             }
             var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -49,10 +49,10 @@ final class SSEReader {
     }
 
     /// The next message (comments skipped), or nil when the stream ends or times out.
-    func next() -> Message? {
+    func next() async -> Message? {
         var id: UInt64?, event = "message", data = ""
         var sawField = false
-        while let line = nextLine() {
+        while let line = await nextLine() {
             if line.isEmpty {
                 if sawField, !data.isEmpty {
                     return Message(id: id, event: event, data: (try? JSONValue(parsing: data)) ?? .string(data), received: Date().timeIntervalSince1970)
@@ -73,10 +73,10 @@ final class SSEReader {
     }
 
     /// Messages until `done` says stop (or `deadline` seconds pass).
-    func read(for deadline: Double, until done: (Message) -> Bool) -> [Message] {
+    func read(for deadline: Double, until done: (Message) -> Bool) async -> [Message] {
         let end = Date().timeIntervalSince1970 + deadline
         var out: [Message] = []
-        while Date().timeIntervalSince1970 < end, let message = next() {
+        while Date().timeIntervalSince1970 < end, let message = await next() {
             out.append(message)
             if done(message) { break }
         }

@@ -113,15 +113,15 @@ import Testing
             let port = try #require(client.port)
             for target in ["/api/beamtimes/../bt1/runs", "/api/beamtimes/%2e%2e/runs", "/api/runs/%00aaaa1111",
                            "/api/runs/aaaa1111/frames/..%2f..%2fetc/0"] {
-                let response = try RawHTTP.request(port: port, "GET", target)
+                let response = try await RawHTTP.request(port: port, "GET", target)
                 #expect(response.status == 400, "\(target)")
                 #expect(response.headers["content-type"] == "application/problem+json")
             }
-            let long = try RawHTTP.request(port: port, "GET", "/api/runs/" + String(repeating: "a", count: 5000))
+            let long = try await RawHTTP.request(port: port, "GET", "/api/runs/" + String(repeating: "a", count: 5000))
             #expect(long.status == 414)
             // Labels are looked up, never joined into paths: a label that names a file elsewhere is just unknown.
-            #expect(try RawHTTP.request(port: port, "GET", "/api/beamtimes/index/runs").status == 404)
-            #expect(try RawHTTP.request(port: port, "GET", "/api/beamtimes/bt1/runs").status == 200)
+            #expect(try await RawHTTP.request(port: port, "GET", "/api/beamtimes/index/runs").status == 404)
+            #expect(try await RawHTTP.request(port: port, "GET", "/api/beamtimes/bt1/runs").status == 200)
         }
     }
 
@@ -132,7 +132,7 @@ import Testing
         try await app.test(.live) { client async throws in
             let port = try #require(client.port)
             let big = Array((String(repeating: Self.document + "\n", count: 100)).utf8)
-            let response = try RawHTTP.request(port: port, "POST", "/api/beamtimes/bt1/documents", headers: ["Authorization": "Bearer " + key], body: big)
+            let response = try await RawHTTP.request(port: port, "POST", "/api/beamtimes/bt1/documents", headers: ["Authorization": "Bearer " + key], body: big)
             #expect(response.status == 413)
             #expect(response.text.contains("4096"))
             // Chunked, so the length is not known up front: refused while reading.
@@ -141,8 +141,8 @@ import Testing
             for _ in 0..<10 { request += String(1000, radix: 16) + "\r\n" + String(repeating: " ", count: 1000) + "\r\n" }
             request += "0\r\n\r\n"
             try chunked.send(request)
-            #expect(try chunked.readResponse().status == 413)
-            let runs = try JSONValue(parsing: try RawHTTP.request(port: port, "GET", "/api/beamtimes/bt1/runs").text)
+            #expect(try await chunked.readResponse().status == 413)
+            let runs = try JSONValue(parsing: try await RawHTTP.request(port: port, "GET", "/api/beamtimes/bt1/runs").text)
             #expect(runs.arrayValue?.count == 2)
         }
     }
