@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "ResonanceFormats", targets: ["ResonanceFormats"]),
         .library(name: "ResonanceBluesky", targets: ["ResonanceBluesky"]),
         .library(name: "ResonancePostgres", targets: ["ResonancePostgres"]),
+        .library(name: "ResonanceServer", targets: ["ResonanceServer"]),
         .executable(name: "resonance", targets: ["ResonanceCLI"]),
         .executable(name: "resonance-bench", targets: ["ResonanceBench"]),
     ],
@@ -27,6 +28,12 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // `resonance serve` (ResonanceServer only). No traits: swift-configuration is not needed.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        // SHA-256 of API keys; already built for postgres-nio.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages.
@@ -91,11 +98,31 @@ let package = Package(
             name: "CommandLineSupport",
             dependencies: ["JSONValue", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // `resonance serve`: the HTTP API over a folder of beamtimes (docs/server.md). The core has
+        // no server dependency; only the CLI links this.
+        .target(
+            name: "ResonanceServer",
+            dependencies: [
+                "Resonance", "ResonanceFormats", "ResonanceBluesky", "JSONValue", "Zarr",
+                .product(name: "GRDB", package: "GRDB.swift"),  // the live feed's own read connections
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            path: "Sources/Server"
+        ),
         // `resonance`: the user's tool.
         .executableTarget(
             name: "ResonanceCLI",
             dependencies: [
-                "Concurrency", "Resonance", "ResonanceFormats", "ResonanceBluesky", "ResonancePostgres", "JSONValue", "CommandLineSupport",
+                "Concurrency", "Resonance", "ResonanceFormats", "ResonanceBluesky", "ResonancePostgres", "ResonanceServer", "JSONValue",
+                "CommandLineSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -136,6 +163,17 @@ let package = Package(
             name: "BlueskyTests",
             dependencies: ["ResonanceBluesky", "Resonance", "JSONValue", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["python"]
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "ResonanceServer", "Resonance", "ResonanceBluesky", "JSONValue", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "CLITests",

@@ -14,8 +14,9 @@ struct BenchmarkCommand: ParsableCommand {
               .build/release/resonance-bench --quick --json  # the CI smoke version
               .build/release/resonance-bench ingest          # Bluesky ingest beside the writer alone
               .build/release/resonance-bench index --postgres URL   # master index, SQLite and PostgreSQL
+              bash scripts/bench_serve.sh                     # resonance serve under wrk, beside serve's in-process reads
             """,
-        subcommands: [WriteBenchCommand.self, IngestBenchCommand.self, IndexBenchCommand.self],
+        subcommands: [WriteBenchCommand.self, IngestBenchCommand.self, IndexBenchCommand.self, ServeBenchCommand.self],
         defaultSubcommand: WriteBenchCommand.self
     )
 }
