@@ -106,6 +106,8 @@ let package = Package(
             dependencies: ["ResonanceBluesky", "Resonance", "JSONValue", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["python"]
         ),
+        // The web viewer (`GET /` of `resonance serve`) in headless Chromium.
+        .testTarget(name: "ViewerTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "CLITests",
             dependencies: ["Resonance", "JSONValue", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
