@@ -369,7 +369,9 @@ function fillFieldChoices() {
   const data = fields.filter(f => f !== 'seq_num' && f !== 'time');
   const energy = data.find(f => f === 'energy') || data.find(f => /energy/i.test(f));
   const x = fields.includes(oldX) ? oldX : energy || 'seq_num';
-  const y = fields.includes(oldY) ? oldY : data.find(f => f !== x) || 'time';
+  // y: a field that changes (a constant exposure says little), else any.
+  const varies = f => { const c = t.cols[f].filter(v => v != null && isFinite(v)); return c.some(v => v !== c[0]); };
+  const y = fields.includes(oldY) ? oldY : data.find(f => f !== x && varies(f)) || data.find(f => f !== x) || 'time';
   xs.value = x;
   ys.value = y;
 }
