@@ -43,8 +43,24 @@ function parseJSON(text) {
   return JSON.parse(marked, (_, v) => v === NAN ? NaN : v === INF ? Infinity : v === NINF ? -Infinity : v);
 }
 
+// A server started with --require-key wants a key for every read: the page takes it from
+// `#key=...` in its address or from the form it shows on a 401, keeps it for the tab
+// (sessionStorage), and sends it as `Authorization: Bearer` (the live feed, which cannot
+// set headers, as `api_key`).
+let apiKey = null;
+try { apiKey = sessionStorage.getItem('resonance.key'); } catch (_) { /* private mode */ }
+{
+  const fromHash = (location.hash.match(/(?:^#|&)key=([^&]+)/) || [])[1];
+  if (fromHash) {
+    apiKey = decodeURIComponent(fromHash);
+    try { sessionStorage.setItem('resonance.key', apiKey); } catch (_) { /* private mode */ }
+    history.replaceState(null, '', location.pathname + location.search + location.hash.replace(/key=[^&]*&?/, ''));
+  }
+}
+
 async function request(path, init) {
-  const response = await fetch(path, init);
+  const response = await fetch(path, apiKey ? { ...init, headers: { Authorization: `Bearer ${apiKey}` } } : init);
+  if (response.status === 401) askForKey();
   if (!response.ok) {
     let detail = '';
     try { detail = parseJSON(await response.text()).detail || ''; } catch (_) { /* not problem+json */ }
@@ -168,7 +184,7 @@ function renderSide() {
           el('span', { class: `dot ${status}`, text: '●', 'aria-label': status }),
           el('span', { class: 'uid', text: `${run.uid.slice(0, 8)}…${run.uid.slice(-4)}` }),
           el('span', { text: run.sample_name || '' }),
-          el('span', { class: 'n', text: `${run.num_events ?? 0} ev` })));
+          el('span', { class: 'n', text: status === 'running' && !run.num_events ? 'running' : `${run.num_events ?? 0} ev` })));
       button.addEventListener('click', () => selectRun(run.uid));
       const li = el('li', { 'data-uid': run.uid, 'data-status': status }, button);
       if (run.uid === S.selected) li.setAttribute('aria-current', 'true');
@@ -238,7 +254,8 @@ function renderRun() {
     ['started', fmtTime(run.time_start)],
     ['stopped', run.time_stop == null ? 'still running' : fmtTime(run.time_stop)],
     ['duration', fmtDuration(stop == null ? null : stop - run.time_start)],
-    ['events', String(run.num_events ?? '—')],
+    // num_events is written when the run closes; while it runs, the streams' counts.
+    ['events', String(run.num_events || (run.streams || []).reduce((n, st) => n + (st.num_events || 0), 0))],
     ['operator', run.operator || '—'],
     ['frames', (run.image_fields || []).map(f => `${f.field} ×${f.num_frames}`).join(', ') || 'none'],
   ];
@@ -401,7 +418,7 @@ function tickFormat(ticks, field) {
   const digits = Math.max(0, Math.min(12, -Math.floor(Math.log10(step / unit) + 1e-9)));
   return {
     labels: ticks.map(v => (v / unit).toFixed(digits)),
-    suffix: power ? `  ×10^${power}` : '',
+    suffix: power ? `  ×10${String(power).replace(/./g, c => '⁻⁰¹²³⁴⁵⁶⁷⁸⁹'['-0123456789'.indexOf(c)])}` : '',
   };
 }
 
@@ -700,7 +717,7 @@ function setLive(state, text) {
 }
 
 function connectLive() {
-  source = new EventSource('/api/live');
+  source = new EventSource(apiKey ? `/api/live?api_key=${enc(apiKey)}` : '/api/live');
   source.onopen = () => {
     setLive('open', 'live');
     clearInterval(pollTimer);
@@ -757,6 +774,26 @@ function catchUp() {
     for (const stream of Object.keys(S.tables)) refreshTable(stream).catch(e => showMessage(e.message));
     if (S.frames) refreshFrameMeta().catch(e => showMessage(e.message));
   }
+}
+
+function askForKey() {
+  if ($('#key-form')) return;
+  const input = el('input', { type: 'password', placeholder: 'API key', autocomplete: 'off', 'aria-label': 'API key' });
+  const form = el('form', { id: 'key-form', class: 'key-form' },
+    el('p', { text: 'This server needs a key to read (resonance keys add NAME --root ROOT).' }), input,
+    el('button', { type: 'submit', text: 'Use key' }));
+  form.addEventListener('submit', event => {
+    event.preventDefault();
+    apiKey = input.value.trim() || null;
+    try { if (apiKey) sessionStorage.setItem('resonance.key', apiKey); } catch (_) { /* private mode */ }
+    form.remove();
+    showMessage('');
+    if (source) source.close();
+    connectLive();
+    catchUp();
+  });
+  $('nav.side').insertBefore(form, $('#beamtimes'));
+  input.focus();
 }
 
 // ---------------------------------------------------------------- keys and controls
