@@ -13,8 +13,10 @@ let package = Package(
         .library(name: "Resonance", targets: ["Resonance"]),
         .library(name: "Zarr", targets: ["Zarr"]),
         .library(name: "JSONValue", targets: ["JSONValue"]),
+        .library(name: "ResonanceFormats", targets: ["ResonanceFormats"]),
         .library(name: "ResonanceBluesky", targets: ["ResonanceBluesky"]),
         .library(name: "ResonancePostgres", targets: ["ResonancePostgres"]),
+        .library(name: "ResonanceServer", targets: ["ResonanceServer"]),
         .executable(name: "resonance", targets: ["ResonanceCLI"]),
     ],
     dependencies: [
@@ -25,6 +27,12 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // `resonance serve` (ResonanceServer only). No traits: swift-configuration is not needed.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        // SHA-256 of API keys; already built for postgres-nio.
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages.
@@ -51,6 +59,13 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
+        // Beamtime data as files and text for people and other programs: run descriptions
+        // as JSON, event tables as CSV/JSON, frames as NPY/TIFF/PNG. Shared by the CLI and the server.
+        .target(
+            name: "ResonanceFormats",
+            dependencies: ["Resonance", "JSONValue", "CZlib"],
+            path: "Sources/Formats"
+        ),
         // Bluesky's event-model documents in and out of a beamtime.
         .target(
             name: "ResonanceBluesky",
@@ -72,10 +87,29 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // `resonance serve`: the HTTP API over a folder of beamtimes (docs/server.md). The core has
+        // no server dependency; only the CLI links this.
+        .target(
+            name: "ResonanceServer",
+            dependencies: [
+                "Resonance", "ResonanceFormats", "ResonanceBluesky", "JSONValue", "Zarr",
+                .product(name: "GRDB", package: "GRDB.swift"),  // the live feed's own read connections
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            path: "Sources/Server"
+        ),
         .executableTarget(
             name: "ResonanceCLI",
             dependencies: [
-                "Resonance", "ResonanceBluesky", "ResonancePostgres", "Zarr", "JSONValue", "CZlib", "CFileSystem",
+                "Resonance", "ResonanceFormats", "ResonanceBluesky", "ResonancePostgres", "ResonanceServer", "Zarr", "JSONValue", "CZlib", "CFileSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),  // raw SQLite baseline of `resonance bench`
@@ -108,6 +142,16 @@ let package = Package(
         ),
         // The web viewer (`GET /` of `resonance serve`) in headless Chromium.
         .testTarget(name: "ViewerTests", dependencies: ["TestSupport"]),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "ResonanceServer", "Resonance", "ResonanceBluesky", "JSONValue", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "CLITests",
             dependencies: ["Resonance", "JSONValue", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]

@@ -6,7 +6,7 @@ a beam stop, like `resonance bench`'s synthetic detector) with the same codec (b
 blosc zstd level 1, byte shuffle, 256 KiB blocks) into Zarr v3, each frame written as it
 arrives (as a detector writer must), and both end with the data on disk:
 
-  resonance  `resonance bench --frames-file`: writeEvent + writeImage per frame, closeRun
+  resonance  `resonance bench --frames-file`: writeEvent + writeFrame per frame, closeRun
              (a SQLite database beside the store; default frame layout)
   tensorstore  one chunk per frame (c/k/0/0), `array[k].write(frame).result()` per frame,
              then syncfs of the file system (tensorstore does not sync by itself)

@@ -71,11 +71,11 @@ public enum DocumentExporter {
         for d in stored.descriptors { descriptorsOf[d["name"]?.stringValue ?? "primary", default: []].append(d) }
         var firstDescriptor: [String: String] = [:]
         for stream in run.streams {
-            let imageFields = run.imageFields.filter { $0.stream == stream.name }
+            let frameFields = run.frameFields.filter { $0.stream == stream.name }
             var descriptors = descriptorsOf[stream.name] ?? [madeDescriptor(stream, run: run, startUID: startUID, queue: queue)]
             for k in descriptors.indices {
                 var keys = descriptors[k]["data_keys"]?.objectValue ?? [:]
-                for field in imageFields {
+                for field in frameFields {
                     var key = keys[field.name]?.objectValue ?? [:]
                     key["dtype"] = "array"
                     key["shape"] = [.int(Int64(field.rows)), .int(Int64(field.columns))]
@@ -102,7 +102,7 @@ public enum DocumentExporter {
 
         // A stream_resource per frame field.
         var resourceOf: [String: String] = [:]
-        for field in run.imageFields {
+        for field in run.frameFields {
             let uid = BlueskyUID.dashed(BlueskyUID.hex(BlueskyUID.hash("\(run.uid)/stream_resource/\(field.name)")))
             resourceOf[field.name] = uid
             try send(.streamResource, [
@@ -142,7 +142,7 @@ public enum DocumentExporter {
             }
             if page.count > 0 { try send(.eventPage, page.body) }
 
-            for field in run.imageFields where field.stream == stream.name {
+            for field in run.frameFields where field.stream == stream.name {
                 let seqs = try frameSeqNums(queue, runUID: run.uid, field: field.name)
                 summary.frames += seqs.count
                 for block in blocks(seqs) {

@@ -19,7 +19,7 @@ import Resonance
 ///   metadata; the sample from `sample` or `sample_name`);
 /// - descriptor: a stream named by its `name`; later descriptors of that name join it;
 /// - event, event_page: events with their uid, seq_num, time, data and timestamps; a 2-D
-///   array of numbers is a frame (`writeImage`), other arrays and objects are JSON text;
+///   array of numbers is a frame (`writeFrame`), other arrays and objects are JSON text;
 /// - resource + datum, stream_resource + stream_datum: the frames they point at, read from
 ///   the files (``ExternalFrames``); other specs keep the datum id and are reported;
 /// - stop: the run closed with its exit status.
@@ -428,7 +428,7 @@ public final class DocumentIngestor {
         for frame in frames {
             try guarded(line) {
                 try frame.bytes.withUnsafeBytes { pixels in
-                    try writer.writeImage(eventUID: event, field: field, shape: [frame.rows, frame.columns], dtype: frame.dtype, pixels: pixels)
+                    try writer.writeFrame(eventUID: event, field: field, shape: [frame.rows, frame.columns], dtype: frame.dtype, pixels: pixels)
                 }
             }
             summary.frames += 1

@@ -42,10 +42,10 @@ struct IndexSearchCommand: ParsableCommand {
     var tag: String?
 
     @Option(help: ArgumentHelp("Runs started at or after this date (local time).", valueName: "date"))
-    var since: String?
+    var since: DateArgument?
 
     @Option(help: ArgumentHelp("Runs started before this date (local time); a bare date includes that day.", valueName: "date"))
-    var until: String?
+    var until: DateArgument?
 
     @Option(help: ArgumentHelp("Show at most this many runs.", valueName: "n"))
     var limit: Int = 100
@@ -56,19 +56,14 @@ struct IndexSearchCommand: ParsableCommand {
     func validate() throws {
         if sample != nil, sampleContains != nil { throw ValidationError("Give --sample or --sample-contains, not both.") }
         if limit < 1 { throw ValidationError("--limit must be at least 1 (got \(limit)).") }
-        for (option, value) in [("--since", since), ("--until", until)] {
-            if let value, DateArgument(value) == nil {
-                throw ValidationError("\(option) \(value.debugDescription) is not a date: use YYYY-MM-DD or an ISO 8601 date-time such as 2026-03-05T14:30:00")
-            }
-        }
     }
 
     func run() throws {
         var query = IndexQuery(plan: plan, researcher: researcher, tag: tag, limit: limit)
         if let sample { query.sample = .exactly(sample) }
         if let sampleContains { query.sample = .containing(sampleContains) }
-        query.since = since.flatMap(DateArgument.init)?.start
-        query.until = until.flatMap(DateArgument.init)?.endForUntil
+        query.since = since?.start
+        query.until = until?.endForUntil
         let hits: [IndexedRun]
         do {
             hits = try MasterIndexes.reader(at: indexPath).search(query)
@@ -117,39 +112,5 @@ struct IndexSearchCommand: ParsableCommand {
             out += cells.joined(separator: "  ") + "\n"
         }
         return out
-    }
-}
-
-/// A `--since`/`--until` value: a day or a moment, in local time unless it names a zone.
-struct DateArgument {
-    /// The moment the value names (a bare date: its local midnight).
-    var start: Double
-    /// For `--until`: a bare date ends at the next local midnight, so its day is included.
-    var endForUntil: Double
-
-    init?(_ text: String) {
-        let pattern = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/
-        guard let m = text.wholeMatch(of: pattern) else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = .current
-        if let zone = m.8 {
-            let digits = zone.filter(\.isNumber)
-            let seconds = zone == "Z" ? 0 : (Int(digits.prefix(2))! * 3600 + Int(digits.suffix(2))! * 60) * (zone.hasPrefix("-") ? -1 : 1)
-            guard let tz = TimeZone(secondsFromGMT: seconds) else { return nil }
-            calendar.timeZone = tz
-        }
-        if m.4 == nil, m.8 != nil { return nil }  // a zone needs a time of day
-        let components = DateComponents(
-            year: Int(m.1), month: Int(m.2), day: Int(m.3), hour: m.4.flatMap { Int($0) } ?? 0,
-            minute: m.5.flatMap { Int($0) } ?? 0, second: m.6.flatMap { Int($0) } ?? 0)
-        // Calendar would roll 2026-02-30 over to March; refuse it instead.
-        guard components.isValidDate(in: calendar), let date = calendar.date(from: components) else { return nil }
-        let fraction = m.7.flatMap { Double($0) } ?? 0
-        start = date.timeIntervalSince1970 + fraction
-        if m.4 == nil, let next = calendar.date(byAdding: .day, value: 1, to: date) {
-            endForUntil = next.timeIntervalSince1970
-        } else {
-            endForUntil = start
-        }
     }
 }

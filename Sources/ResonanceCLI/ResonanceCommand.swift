@@ -22,6 +22,7 @@ struct ResonanceCommand: ParsableCommand {
         subcommands: [
             DemoCommand.self, RunsCommand.self, ShowCommand.self, TableCommand.self, FramesCommand.self,
             PlotCommand.self, CheckCommand.self, IndexCommand.self, BenchCommand.self, BenchIngestCommand.self, IngestCommand.self, ExportCommand.self,
+            ServeCommand.self, KeysCommand.self, ServeBenchCommand.self,
         ]
     )
 }

@@ -71,9 +71,9 @@ enum BrowseFixture {
             try w.openStream("primary", dataKeys: ["energy": ["dtype": "number", "units": "eV"]])
             for k in 0..<3 {
                 let event = try w.writeEvent(["energy": .double(280 + Double(k))])
-                try w.writeImage(eventUID: event, field: "det", frame: Frame(rows: 4, columns: 5, pixels: detPixels(k)))
+                try w.writeFrame(eventUID: event, field: "det", frame: Frame(rows: 4, columns: 5, pixels: detPixels(k)))
                 if k < 2 {
-                    try w.writeImage(eventUID: event, field: "flt", frame: Frame(rows: 3, columns: 3, pixels: fltPixels(k)))
+                    try w.writeFrame(eventUID: event, field: "flt", frame: Frame(rows: 3, columns: 3, pixels: fltPixels(k)))
                 }
             }
             try w.closeRun(exitStatus: .success)

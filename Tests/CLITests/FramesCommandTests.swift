@@ -107,7 +107,7 @@ struct FramesCommandTests {
                 #expect(paths == (0..<(field == "det" ? 3 : 2)).map { out + "/\(field)-000\($0).\(format)" })
             }
         }
-        let report = try runPython(ImageChecks.python + """
+        let report = try runPython(FrameChecks.python + """
 
             import sys, json, zarr
             root, uid = sys.argv[1], sys.argv[2]
@@ -134,7 +134,7 @@ struct FramesCommandTests {
         let result = try frames(BrowseFixture.imagesUID, "--field", "det", "--export", out, "--format", "png")
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains(out + "/det-0000.png"))
-        let report = try runPython(ImageChecks.python + """
+        let report = try runPython(FrameChecks.python + """
 
             import sys
             mode, w, h, px = read_png(sys.argv[1])
@@ -159,7 +159,7 @@ struct FramesCommandTests {
         #expect(rows.allSatisfy { $0["saturated"] == 1 && $0["dtype"] == "uint16" && $0["shape"] == [64, 64] })
 
         let show = try resonance("show", ref, "24b99aa4e600", "--json")
-        let field = try #require(try JSONValue(parsing: show.stdout)["image_fields"]?.arrayValue?.first)
+        let field = try #require(try JSONValue(parsing: show.stdout)["frame_fields"]?.arrayValue?.first)
         #expect(field["codec"] == "blosc")  // what image_refs says
         #expect(field["zarr_codecs"] == ["bytes", "zstd"])  // what the array uses
     }
@@ -173,7 +173,7 @@ struct FramesCommandTests {
             try w.openStream("primary")
             let event = try w.writeEvent(["n": 1])
             func add<T: FrameElement>(_ values: [T]) throws {
-                try w.writeImage(eventUID: event, field: T.frameDType.rawValue, frame: Frame(rows: 3, columns: 4, pixels: values))
+                try w.writeFrame(eventUID: event, field: T.frameDType.rawValue, frame: Frame(rows: 3, columns: 4, pixels: values))
             }
             try add((0..<12).map { UInt8($0 * 21) })
             try add((0..<12).map { Int8($0 * 21 - 128) })
@@ -193,7 +193,7 @@ struct FramesCommandTests {
                 #expect(result.status == 0, "\(dtype) \(format): \(result.stderr)")
             }
         }
-        let report = try runPython(ImageChecks.python + """
+        let report = try runPython(FrameChecks.python + """
 
             import sys, zarr
             root, uid = sys.argv[1], sys.argv[2]

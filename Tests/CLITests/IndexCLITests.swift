@@ -164,7 +164,7 @@ struct IndexCLITests {
 
         let badDate = try resonance(["index", "search", "index.db", "--since", "2026-02-30"], in: dir.path)
         #expect(badDate.status != 0)
-        #expect(badDate.stderr.contains(#"--since "2026-02-30" is not a date"#))
+        #expect(badDate.stderr.contains("The value '2026-02-30' is invalid for '--since <date>'"))
 
         let noFile = try resonance(["index", "add", "index.db", "--researcher", "Ada", "ada/missing.db"], in: dir.path)
         #expect(noFile.status != 0)

@@ -13,7 +13,7 @@ struct PlotCommandTests {
         let result = try resonance("plot", db, "0193ab12cd0000000000000000000001", "--x", "energy", "--y", "signal", in: dir.path)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "0193ab12-signal.png\n")
-        let out = try runPython(ImageChecks.python + """
+        let out = try runPython(FrameChecks.python + """
 
             import sys
             mode, w, h, px = read_png(sys.argv[1])

@@ -39,6 +39,18 @@ struct RunsCommandTests {
         #expect(try uids("--sample", "PS", "--plan", "nexafs") == [BrowseFixture.scanUID])
         #expect(try uids("--limit", "1") == [BrowseFixture.imagesUID])
         #expect(try uids("--sample", "nobody") == [])
+        #expect(try uids("--status", "aborted") == [BrowseFixture.alignUID])
+        #expect(try uids("--status", "open") == [])
+        #expect(try uids("--where", "edge=C K") == [BrowseFixture.scanUID])
+        #expect(try uids("--where", "edge=N K") == [])
+        #expect(try uids("--since", "2000-01-01", "--until", "2999-12-31") == [BrowseFixture.imagesUID, BrowseFixture.alignUID, BrowseFixture.scanUID])
+        #expect(try uids("--until", "2000-01-01") == [])
+        let bad = try resonance("runs", db, "--since", "2026-02-30")
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("The value '2026-02-30' is invalid for '--since <date>'"))
+        let object = try resonance("runs", db, "--where", #"scan={"points": 6}"#)
+        #expect(object.status != 0)
+        #expect(object.stderr.contains(#"metadata "scan" = {"points": 6}: only strings, numbers, booleans and null can be matched"#))
     }
 
     @Test func tableShowsUniquePrefixesAndAligns() throws {

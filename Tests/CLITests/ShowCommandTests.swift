@@ -29,7 +29,7 @@ struct ShowCommandTests {
         #expect(!text.split(separator: "\n").contains { $0.hasSuffix(" ") }, "no trailing spaces")
     }
 
-    @Test func imageFieldsWithFrameCountsShapeDtypeAndCodec() throws {
+    @Test func frameFieldsWithFrameCountsShapeDtypeAndCodec() throws {
         let result = try resonance("show", db, "7f3e9a0b")
         #expect(result.status == 0, "\(result.stderr)")
         let rows = result.stdout.split(separator: "\n").map { $0.split(separator: " ") }
@@ -40,7 +40,7 @@ struct ShowCommandTests {
         #expect(flt.prefix(5) == ["flt", "primary", "2", "3x3", "float32"])
 
         let json = try JSONValue(parsing: try resonance("show", db, "7f3e9a0b", "--json").stdout)
-        let fields = try #require(json["image_fields"]?.arrayValue)
+        let fields = try #require(json["frame_fields"]?.arrayValue)
         #expect(fields.map { $0["field"] } == ["det", "flt"])
         #expect(fields[0]["num_frames"] == 3)
         #expect(fields[0]["shape"] == [4, 5])

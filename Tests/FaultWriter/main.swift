@@ -66,7 +66,7 @@ do {
             let frame = Frame<UInt16>(rows: 256, columns: 256) { pixels in
                 for i in pixels.indices { pixels[i] = UInt16((seq * 31 + i) % 65536) }
             }
-            try writer.writeImage(eventUID: event, field: "ccd", frame: frame)
+            try writer.writeFrame(eventUID: event, field: "ccd", frame: frame)
             report("F \(seq)")
         }
     case "mixed":
@@ -81,7 +81,7 @@ do {
                     let frame = Frame<UInt16>(rows: 128, columns: 96) { pixels in
                         for i in pixels.indices { pixels[i] = UInt16((seq * 31 + i) % 65536) }
                     }
-                    try writer.writeImage(eventUID: event, field: "ccd", frame: frame)
+                    try writer.writeFrame(eventUID: event, field: "ccd", frame: frame)
                     report("F \(seq)")
                 }
                 if seq % 10 == 0 { try writer.writeEvent(["ring": 500.0], stream: "baseline") }
@@ -118,7 +118,7 @@ func readWhileWriting(db: String, seconds: Double) -> Never {
             guard let summary = try catalog.recent(1).first else { usleep(10_000); continue }
             let run = try catalog.run(summary.uid)
             let table = try run.table(stream: "primary")
-            let frames = try run.images(field: "ccd")
+            let frames = try run.frames(field: "ccd")
             guard table.count >= lastEvents, frames.count >= lastFrames else {
                 fail("ERR run shrank: \(lastEvents) -> \(table.count) events, \(lastFrames) -> \(frames.count) frames")
             }

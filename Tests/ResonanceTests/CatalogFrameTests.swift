@@ -14,7 +14,7 @@ struct CatalogFrameTests {
         let expected = try JSONValue(parsing: String(contentsOfFile: fixturesDir + "/reference-beamtime/expected.json", encoding: .utf8))
         let spec = try #require(expected["runs"]?["rsoxs"]?["images"]?["ccd"])
         let run = try Catalog(dbPath: path).run(try #require(expected["runs"]?["rsoxs"]?["uid"]?.stringValue))
-        let ccd = try run.images(field: "ccd")
+        let ccd = try run.frames(field: "ccd")
         #expect(ccd.count == 5)
         #expect(JSONValue.array(ccd.shape.map { .int(Int64($0)) }) == spec["zarr_shape"])
         #expect(ccd.dtype == .uint16)
@@ -58,12 +58,12 @@ struct CatalogFrameTests {
             for k in 1...4 {
                 let stream = k % 2 == 0 ? "baseline" : "primary"
                 let event = try w.writeEvent(["energy": .double(280 + Double(k)), "label": .string(stream)], stream: stream)
-                try w.writeImage(eventUID: event, field: "detector_image",
+                try w.writeFrame(eventUID: event, field: "detector_image",
                                  frame: Frame<UInt8>(rows: 2, columns: 2, pixels: [UInt8](repeating: UInt8(k), count: 4)))
             }
             return uid
         }
-        let frames = try Catalog(dbPath: db).run(uid).images()
+        let frames = try Catalog(dbPath: db).run(uid).frames()
         #expect(frames.count == 4)
         #expect(frames.events.map(\.stream) == ["primary", "baseline", "primary", "baseline"])
         #expect(frames.seqNums == [1, 1, 2, 2])
@@ -73,7 +73,7 @@ struct CatalogFrameTests {
 
     @Test func frameIndexAndRangeErrorsNameTheField() throws {
         let path = try copyReferenceBeamtime(to: dir)
-        let ccd = try Catalog(dbPath: path).run("24b99aa4").images(field: "ccd")
+        let ccd = try Catalog(dbPath: path).run("24b99aa4").frames(field: "ccd")
         #expect(throws: CatalogError.frameIndexOutOfRange(field: "ccd", index: 5, count: 5)) { try ccd.frame(5) }
         #expect(throws: CatalogError.frameIndexOutOfRange(field: "ccd", index: -6, count: 5)) { try ccd.frame(-6) }
         #expect(throws: CatalogError.frameRangeOutOfBounds(field: "ccd", range: 3..<7, count: 5)) { try ccd.frames(3..<7) }
@@ -87,7 +87,7 @@ struct CatalogFrameTests {
     @Test func unknownFieldGivesAnEmptySequence() throws {
         let path = try copyReferenceBeamtime(to: dir)
         let catalog = try Catalog(dbPath: path)
-        let none = try catalog.run("24b99aa4").images(field: "no_such_detector")
+        let none = try catalog.run("24b99aa4").frames(field: "no_such_detector")
         #expect(none.isEmpty)
         #expect(none.count == 0)
         #expect(none.dtype == nil)
@@ -95,7 +95,7 @@ struct CatalogFrameTests {
         #expect(throws: CatalogError.frameIndexOutOfRange(field: "no_such_detector", index: 0, count: 0)) { try none.frame(0) }
         #expect(try none.frames(...).count == 0)
         // A run without images at all.
-        #expect(try catalog.run("79c8c292").images(field: "ccd").isEmpty)
+        #expect(try catalog.run("79c8c292").frames(field: "ccd").isEmpty)
     }
 
     /// Writes a run with uint16 frames (frame 2 all zero) and float32 frames holding NaN.
@@ -107,10 +107,10 @@ struct CatalogFrameTests {
             for k in 0..<frames {
                 let event = try w.writeEvent(["Energy": .double(270 + Double(k))])
                 let pixels = (0..<(rows * columns)).map { k == 2 ? 0 : UInt16(truncatingIfNeeded: $0 * (k + 1) + k) }
-                try w.writeImage(eventUID: event, field: "ccd", frame: Frame(rows: rows, columns: columns, pixels: pixels))
+                try w.writeFrame(eventUID: event, field: "ccd", frame: Frame(rows: rows, columns: columns, pixels: pixels))
                 var floats = (0..<(rows * columns)).map { Float($0) / 7 + Float(k) }
                 floats[k] = .nan
-                try w.writeImage(eventUID: event, field: "diff", frame: Frame(rows: rows, columns: columns, pixels: floats))
+                try w.writeFrame(eventUID: event, field: "diff", frame: Frame(rows: rows, columns: columns, pixels: floats))
             }
             return uid
         }
@@ -128,8 +128,8 @@ struct CatalogFrameTests {
             #expect(!FileManager.default.fileExists(atPath: dir.file("beamtime.zarr/runs/\(uid)/ccd/c/2/0/0")))
         }
         let run = try Catalog(dbPath: db).run(uid)
-        #expect(run.imageFields.map(\.name) == ["ccd", "diff"])
-        let ccd = try run.images(field: "ccd")
+        #expect(run.frameFields.map(\.name) == ["ccd", "diff"])
+        let ccd = try run.frames(field: "ccd")
         #expect(ccd.shape == [6, 20, 30])
         let all = try ccd.frames(...)
         let stack = try #require(all.stack(as: UInt16.self))
@@ -138,7 +138,7 @@ struct CatalogFrameTests {
             #expect(Array(stack[k]) == expected, "frame \(k)")
             #expect(try ccd.frame(k, as: UInt16.self).pixels == expected)
         }
-        let diff = try run.images(field: "diff")
+        let diff = try run.frames(field: "diff")
         #expect(diff.dtype == .float32)
         let floats = try diff.frames(0..<6, as: Float.self)
         for k in 0..<6 {
@@ -150,7 +150,7 @@ struct CatalogFrameTests {
     @Test(arguments: [FrameLayout.chunkPerFrame, .sharded(framesPerShard: 16)])
     func manyFramesDecodeInParallelIntoOneBufferAsOneByOne(layout: FrameLayout) throws {
         let uid = try writeFrames(frames: 40, rows: 64, columns: 48, layout: layout)
-        let ccd = try Catalog(dbPath: db).run(uid).images(field: "ccd")
+        let ccd = try Catalog(dbPath: db).run(uid).frames(field: "ccd")
         let together = try ccd.frames(5..<37, as: UInt16.self)
         var oneByOne: [UInt16] = []
         for k in 5..<37 { oneByOne += try ccd.frame(k, as: UInt16.self).pixels }
@@ -180,7 +180,7 @@ struct CatalogFrameTests {
         var meta = try #require(try JSONValue(parsing: String(contentsOfFile: metaPath, encoding: .utf8)).objectValue)
         meta["shape"] = [5, 20, 30]
         try meta.jsonText.write(toFile: metaPath, atomically: true, encoding: .utf8)
-        let ccd = try Catalog(dbPath: db).run(uid).images(field: "ccd")
+        let ccd = try Catalog(dbPath: db).run(uid).frames(field: "ccd")
         #expect(ccd.count == 6)
         #expect(try ccd.frame(5, as: UInt16.self).pixels == (0..<600).map { UInt16(truncatingIfNeeded: $0 * 6 + 5) })
     }
@@ -189,9 +189,9 @@ struct CatalogFrameTests {
         let uid = try writeFrames(frames: 2)
         try FileManager.default.removeItem(atPath: dir.file("beamtime.zarr/runs/\(uid)/diff"))
         let run = try Catalog(dbPath: db).run(uid)
-        #expect(try run.images(field: "ccd").count == 2)
+        #expect(try run.frames(field: "ccd").count == 2)
         do {
-            _ = try run.images(field: "diff")
+            _ = try run.frames(field: "diff")
             Issue.record("expected an error")
         } catch let error as CatalogError {
             guard case .unreadableFrames(let field, let reason) = error else { Issue.record("\(error)"); return }
@@ -230,11 +230,11 @@ struct CatalogFrameTests {
         let run = try Catalog(dbPath: db).run(uid)
         let expected: [Int32] = (0..<120).map { (i: Int) -> Int32 in i / 24 == 3 ? 0 : Int32((i - 50) * 1000) }
         for field in ["multi", "sharded", "gz"] {
-            let frames = try run.images(field: field)
+            let frames = try run.frames(field: field)
             #expect(frames.dtype == .int32)
             #expect(try frames.frames(0..<5, as: Int32.self).pixels == expected, "\(field)")
             #expect(try frames.frame(-2, as: Int32.self).pixels == Array(repeating: 0, count: 24), "\(field)")
         }
-        #expect(try run.images(field: "gz").codecs == ["bytes", "gzip"])
+        #expect(try run.frames(field: "gz").codecs == ["bytes", "gzip"])
     }
 }

@@ -150,23 +150,23 @@ struct CatalogInteropTests {
         #expect(r2.isOpen)
         #expect(r2.exitStatus == nil)
         #expect(r2.numEvents == 4)  // counted: the dead writer never recorded it
-        #expect(r2.imageFields.map(\.name) == ["ccd", "diff"])
-        let ccd = try #require(r2.imageField("ccd"))
+        #expect(r2.frameFields.map(\.name) == ["ccd", "diff"])
+        let ccd = try #require(r2.frameField("ccd"))
         #expect(ccd.frameCount == 4 && ccd.rows == 6 && ccd.columns == 5 && ccd.dtype == "uint16" && ccd.codec == "zstd")
         #expect(ccd.zarrGroup == "runs/\(run2)/ccd")
-        #expect(r2.imageField("diff")?.frameCount == 3)
-        #expect(r2.imageField("diff")?.dtype == "float32")
+        #expect(r2.frameField("diff")?.frameCount == 3)
+        #expect(r2.frameField("diff")?.dtype == "float32")
         #expect(try r2.table().int64s("exposure") == [1, 1, 1, 1])
 
         // Frames: frame 2 was all zero, so zarr-python stored no chunk for it.
-        let frames = try r2.images(field: "ccd")
+        let frames = try r2.frames(field: "ccd")
         #expect(frames.shape == [4, 6, 5])
         let stack = try frames.frames(0..<4, as: UInt16.self)
         let sums = (0..<4).map { JSONValue.int(Int64(stack[$0].reduce(0) { $0 + Int($1) })) }
         #expect(JSONValue.array(sums) == out["ccd_sums"])
         #expect(stack[2].allSatisfy { $0 == 0 })
         #expect(try frames.frame(1, as: UInt16.self)[2, 3] == UInt16(13 * 2 + 1))
-        let diff = try r2.images(field: "diff").frames(0..<3, as: Float.self)
+        let diff = try r2.frames(field: "diff").frames(0..<3, as: Float.self)
         #expect(diff[1][diff[1].startIndex + 2 * 5 + 3].isNaN)
         #expect(diff.pixels.filter(\.isNaN).count == 1)
         #expect(diff[0].allSatisfy { $0 == 1.5 })
@@ -187,9 +187,9 @@ struct CatalogInteropTests {
                 let event = try w.writeEvent(data, timestamps: ["Energy": 1.7e9 + Double(i)])
                 // uint16 frames, frame 1 all zero; float32 frames with a NaN.
                 let pixels = (0..<12).map { i == 1 ? 0 : UInt16(100 * i + $0) }
-                try w.writeImage(eventUID: event, field: "ccd", frame: Frame(rows: 3, columns: 4, pixels: pixels))
+                try w.writeFrame(eventUID: event, field: "ccd", frame: Frame(rows: 3, columns: 4, pixels: pixels))
                 let floats = (0..<12).map { $0 == i ? Float.nan : Float($0) * 0.5 }
-                try w.writeImage(eventUID: event, field: "diff", frame: Frame(rows: 3, columns: 4, pixels: floats))
+                try w.writeFrame(eventUID: event, field: "diff", frame: Frame(rows: 3, columns: 4, pixels: floats))
             }
         }
         let out = try runPython(#"""
@@ -236,6 +236,6 @@ struct CatalogInteropTests {
         let table = try Catalog(dbPath: path).run(uid).table()
         #expect(table.column("I0")?.kind == .double)
         #expect(try table.doubles("sample_current")[4] == -.infinity)
-        #expect(try Catalog(dbPath: path).run(uid).images(field: "ccd").frame(-1, as: UInt16.self).pixels == (0..<12).map { UInt16(400 + $0) })
+        #expect(try Catalog(dbPath: path).run(uid).frames(field: "ccd").frame(-1, as: UInt16.self).pixels == (0..<12).map { UInt16(400 + $0) })
     }
 }

@@ -62,9 +62,9 @@ struct CatalogTests {
                 #expect(table.column("sample_current")?.kind == .double)
             }
             let images = spec["images"]?.objectValue ?? [:]
-            #expect(run.imageFields.map(\.name) == Array(images.keys))
+            #expect(run.frameFields.map(\.name) == Array(images.keys))
             for (field, image) in images {
-                let info = try #require(run.imageField(field))
+                let info = try #require(run.frameField(field))
                 #expect(info.frameCount == Int(image["count"]?.intValue ?? -1))
                 #expect(JSONValue.array([.int(Int64(info.rows)), .int(Int64(info.columns))]) == image["shape"])
                 #expect(info.dtype == image["dtype"]?.stringValue)
@@ -202,7 +202,7 @@ struct CatalogTests {
         #expect(run.metadata["nested"]?["a"]?.arrayValue?[2].doubleValue?.isNaN == true)
         #expect(run.numEvents == 5)  // open run: counted
         #expect(run.isOpen)
-        #expect(run.imageFields.isEmpty)
+        #expect(run.frameFields.isEmpty)
         #expect(try run.table(stream: "baseline").doubles("ring_current") == [500.1, 499.9])
     }
 
@@ -266,9 +266,9 @@ struct CatalogTests {
         try queue.close()
         let catalog = try Catalog(dbPath: db)
         let run = try catalog.run(fakeUID("01"))
-        #expect(run.imageFields.first?.codec == nil)
-        #expect(run.imageFields.first?.rows == 8)
-        #expect(run.imageFields.first?.columns == 4)
+        #expect(run.frameFields.first?.codec == nil)
+        #expect(run.frameFields.first?.rows == 8)
+        #expect(run.frameFields.first?.columns == 4)
         #expect(try run.table().int64s("Energy") == [285])
         #expect(try inspect(db) { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 1)
     }

@@ -16,7 +16,7 @@ struct DamagedStoreTests {
             try w.openStream("primary")
             for k in 0..<3 {
                 let e = try w.writeEvent(["k": .int(Int64(k))])
-                try w.writeImage(eventUID: e, field: "ccd", frame: Frame<UInt16>(rows: 16, columns: 16, pixels: [UInt16](repeating: UInt16(k + 1), count: 256)))
+                try w.writeFrame(eventUID: e, field: "ccd", frame: Frame<UInt16>(rows: 16, columns: 16, pixels: [UInt16](repeating: UInt16(k + 1), count: 256)))
             }
             return run
         }
@@ -31,7 +31,7 @@ struct DamagedStoreTests {
         try text.write(toFile: arrayJSON(run), atomically: true, encoding: .utf8)
         let catalog = try Catalog(dbPath: db)
         defer { try? catalog.close() }
-        #expect { _ = try catalog.run(run).images(field: "ccd").frame(0) } throws: { error in
+        #expect { _ = try catalog.run(run).frames(field: "ccd").frame(0) } throws: { error in
             "\(error)".contains(arrayJSON(run)) && "\(error)".contains(mentions)
         }
         let report = try BeamtimeCheck.run(dbPath: db)
@@ -65,7 +65,7 @@ struct DamagedStoreTests {
         let run = try beamtime()
         try FileManager.default.removeItem(atPath: dir.file("bt.zarr"))
         let catalog = try Catalog(dbPath: db)
-        #expect { _ = try catalog.run(run).images(field: "ccd").frame(0) } throws: { "\($0)".contains(dir.file("bt.zarr")) }
+        #expect { _ = try catalog.run(run).frames(field: "ccd").frame(0) } throws: { "\($0)".contains(dir.file("bt.zarr")) }
         #expect(try catalog.run(run).table().count == 3)
         let report = try BeamtimeCheck.run(dbPath: db)
         #expect(report.problems.map(\.kind) == [.storeMissing])
@@ -79,10 +79,10 @@ struct DamagedStoreTests {
         try w.openStream("primary")
         let e = try w.writeEvent(["k": 0])
         let frame = Frame<UInt16>(rows: 8, columns: 8, pixels: [UInt16](repeating: 3, count: 64))
-        try w.writeImage(eventUID: e, field: "ccd", frame: frame)
+        try w.writeFrame(eventUID: e, field: "ccd", frame: frame)
         try w.flush()  // the frame is stored before the folder goes
         try FileManager.default.removeItem(atPath: dir.file("bt.zarr"))
-        #expect { try w.writeImage(eventUID: e, field: "ccd", frame: frame) } throws: { "\($0)".contains(dir.file("bt.zarr")) }
+        #expect { try w.writeFrame(eventUID: e, field: "ccd", frame: frame) } throws: { "\($0)".contains(dir.file("bt.zarr")) }
         // Events go on; the run closes.
         try w.writeEvent(["k": 1])
         try w.closeRun()

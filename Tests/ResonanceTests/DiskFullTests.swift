@@ -66,7 +66,7 @@ struct DiskFullTests {
         try writer.openStream("primary")
         for i in 0..<200 { try writer.writeEvent(["i": .int(Int64(i))]) }
         let e = try writer.writeEvent(["i": 200])
-        try writer.writeImage(eventUID: e, field: "ccd", frame: Frame<UInt16>(rows: 64, columns: 64, pixels: (0..<4096).map { UInt16($0) }))
+        try writer.writeFrame(eventUID: e, field: "ccd", frame: Frame<UInt16>(rows: 64, columns: 64, pixels: (0..<4096).map { UInt16($0) }))
         try writer.flush()
         let ballast = try disk.fill()
 
@@ -79,7 +79,7 @@ struct DiskFullTests {
         do {
             for _ in 0..<50 {
                 let pixels = (0..<(256 * 256)).map { _ in UInt16(truncatingIfNeeded: random.next()) }
-                try writer.writeImage(eventUID: event, field: "ccd2", frame: Frame<UInt16>(rows: 256, columns: 256, pixels: pixels))
+                try writer.writeFrame(eventUID: event, field: "ccd2", frame: Frame<UInt16>(rows: 256, columns: 256, pixels: pixels))
             }
         } catch { frameError = error }
         let frameMessage = "\(frameError.map { "\($0)" } ?? "no error")"

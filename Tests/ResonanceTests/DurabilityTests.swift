@@ -50,7 +50,7 @@ struct DurabilityTests {
             seq += 1
             let e = try writer.writeEvent(["seq": .int(Int64(seq)), "x": .double(Double(seq) * 0.5)], timestamps: ["x": 1.7e9])
             if frames && seq % 4 == 0 {
-                try writer.writeImage(eventUID: e, field: "ccd", frame: Frame(rows: 256, columns: 256, pixels: pixels))
+                try writer.writeFrame(eventUID: e, field: "ccd", frame: Frame(rows: 256, columns: 256, pixels: pixels))
             }
             if seq % 500 == 0 { returned.append((seq, Date())) }
         }

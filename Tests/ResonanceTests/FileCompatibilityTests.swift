@@ -103,7 +103,7 @@ struct SchemaDriftTests {
                 try w.openStream("primary")
                 for k in 0..<3 {
                     let event = try w.writeEvent(["energy": .double(284 + Double(k))])
-                    try w.writeImage(eventUID: event, field: "detector_image",
+                    try w.writeFrame(eventUID: event, field: "detector_image",
                                      frame: Frame<UInt16>(rows: 8, columns: 8, pixels: [UInt16](repeating: UInt16(k), count: 64)))
                 }
             }
@@ -114,7 +114,7 @@ struct SchemaDriftTests {
         #expect(try catalog.allRuns().count == 4)
         let run = try catalog.run(try #require(catalog.recent(1).first).uid)
         #expect(try run.table().count == 3)
-        #expect(try run.images(field: "detector_image").count == 3)
+        #expect(try run.frames(field: "detector_image").count == 3)
         // Python's sqlite3 sees the repaired schema and the new codec next to the old rows' NULLs.
         let codecs = try runPython("""
             import sqlite3, sys

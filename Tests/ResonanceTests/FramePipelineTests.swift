@@ -4,7 +4,7 @@ import Resonance
 import Testing
 import Zarr
 
-/// writeImage returns once a frame is queued; compression and storage happen in the
+/// writeFrame returns once a frame is queued; compression and storage happen in the
 /// background. These tests hold the pipeline to its promises: order, errors reported on a
 /// later call and never lost, and appending going on after a failure.
 @Suite("Frame pipeline")
@@ -31,11 +31,11 @@ struct FramePipelineTests {
             try w.openStream("primary")
             for seq in 0..<300 {
                 let e = try w.writeEvent(["seq": .int(Int64(seq))])
-                try w.writeImage(eventUID: e, field: "a", frame: frame(seq))
-                if seq % 3 == 0 { try w.writeImage(eventUID: e, field: "b", frame: frame(seq, rows: 16, columns: 16)) }
+                try w.writeFrame(eventUID: e, field: "a", frame: frame(seq))
+                if seq % 3 == 0 { try w.writeFrame(eventUID: e, field: "b", frame: frame(seq, rows: 16, columns: 16)) }
                 // The raw-pointer form copies: the buffer may change as soon as it returns.
                 for i in raw.indices { raw[i] = UInt16(truncatingIfNeeded: i * 7 + seq * 131) }
-                try raw.withUnsafeBytes { try w.writeImage(eventUID: e, field: "raw", shape: [32, 32], dtype: .uint16, pixels: $0) }
+                try raw.withUnsafeBytes { try w.writeFrame(eventUID: e, field: "raw", shape: [32, 32], dtype: .uint16, pixels: $0) }
                 for i in raw.indices { raw[i] = 0xFFFF }
             }
             return run
@@ -64,11 +64,11 @@ struct FramePipelineTests {
         let run = try w.openRun("broken")
         try w.openStream("primary")
         var seq = 0
-        var accepted = 0  // writeImage calls that returned
+        var accepted = 0  // writeFrame calls that returned
         func write() throws {
             let e = try w.writeEvent(["seq": .int(Int64(seq))])
             seq += 1
-            try w.writeImage(eventUID: e, field: "ccd", frame: frame(seq - 1))
+            try w.writeFrame(eventUID: e, field: "ccd", frame: frame(seq - 1))
             accepted += 1
         }
         for _ in 0..<5 { try write() }

@@ -21,16 +21,16 @@ struct FrameWriterTests {
             try w.openStream("primary")
             for k in 0..<3 {
                 let e = try w.writeEvent(["k": .int(Int64(k))])
-                try w.writeImage(eventUID: e, field: "u8", frame: pattern(UInt8.self, rows: 5, columns: 7, k: k) { UInt8(truncatingIfNeeded: $0) })
-                try w.writeImage(eventUID: e, field: "i8", frame: pattern(Int8.self, rows: 5, columns: 7, k: k) { Int8(truncatingIfNeeded: $0) })
-                try w.writeImage(eventUID: e, field: "u16", frame: pattern(UInt16.self, rows: 6, columns: 4, k: k) { UInt16(truncatingIfNeeded: $0 * 13) })
-                try w.writeImage(eventUID: e, field: "i16", frame: pattern(Int16.self, rows: 6, columns: 4, k: k) { Int16(truncatingIfNeeded: -$0 * 13) })
-                try w.writeImage(eventUID: e, field: "u32", frame: pattern(UInt32.self, rows: 3, columns: 9, k: k) { UInt32($0) * 70_001 })
-                try w.writeImage(eventUID: e, field: "i32", frame: pattern(Int32.self, rows: 3, columns: 9, k: k) { -Int32($0) * 70_001 })
-                try w.writeImage(eventUID: e, field: "u64", frame: pattern(UInt64.self, rows: 2, columns: 2, k: k) { UInt64($0) << 40 })
-                try w.writeImage(eventUID: e, field: "i64", frame: pattern(Int64.self, rows: 2, columns: 2, k: k) { -(Int64($0) << 40) })
-                try w.writeImage(eventUID: e, field: "f32", frame: pattern(Float.self, rows: 4, columns: 4, k: k) { $0 == 3 ? .nan : Float($0) / 3 })
-                try w.writeImage(eventUID: e, field: "f64", frame: pattern(Double.self, rows: 4, columns: 4, k: k) { $0 == 3 ? -.infinity : Double($0) / 3 })
+                try w.writeFrame(eventUID: e, field: "u8", frame: pattern(UInt8.self, rows: 5, columns: 7, k: k) { UInt8(truncatingIfNeeded: $0) })
+                try w.writeFrame(eventUID: e, field: "i8", frame: pattern(Int8.self, rows: 5, columns: 7, k: k) { Int8(truncatingIfNeeded: $0) })
+                try w.writeFrame(eventUID: e, field: "u16", frame: pattern(UInt16.self, rows: 6, columns: 4, k: k) { UInt16(truncatingIfNeeded: $0 * 13) })
+                try w.writeFrame(eventUID: e, field: "i16", frame: pattern(Int16.self, rows: 6, columns: 4, k: k) { Int16(truncatingIfNeeded: -$0 * 13) })
+                try w.writeFrame(eventUID: e, field: "u32", frame: pattern(UInt32.self, rows: 3, columns: 9, k: k) { UInt32($0) * 70_001 })
+                try w.writeFrame(eventUID: e, field: "i32", frame: pattern(Int32.self, rows: 3, columns: 9, k: k) { -Int32($0) * 70_001 })
+                try w.writeFrame(eventUID: e, field: "u64", frame: pattern(UInt64.self, rows: 2, columns: 2, k: k) { UInt64($0) << 40 })
+                try w.writeFrame(eventUID: e, field: "i64", frame: pattern(Int64.self, rows: 2, columns: 2, k: k) { -(Int64($0) << 40) })
+                try w.writeFrame(eventUID: e, field: "f32", frame: pattern(Float.self, rows: 4, columns: 4, k: k) { $0 == 3 ? .nan : Float($0) / 3 })
+                try w.writeFrame(eventUID: e, field: "f64", frame: pattern(Double.self, rows: 4, columns: 4, k: k) { $0 == 3 ? -.infinity : Double($0) / 3 })
             }
             return run
         }
@@ -78,7 +78,7 @@ struct FrameWriterTests {
             try w.openStream("primary")
             for k in 0..<3 {
                 let e = try w.writeEvent(["k": .int(Int64(k))])
-                try w.writeImage(eventUID: e, field: "ccd", frame: Frame<UInt16>(rows: 8, columns: 16, pixels: [UInt16](repeating: UInt16(k + 1), count: 128)))
+                try w.writeFrame(eventUID: e, field: "ccd", frame: Frame<UInt16>(rows: 8, columns: 16, pixels: [UInt16](repeating: UInt16(k + 1), count: 128)))
             }
             return run
         }
@@ -106,7 +106,7 @@ struct FrameWriterTests {
             for k in 0..<6 {
                 let e = try w.writeEvent(["k": .int(Int64(k))])
                 let value = UInt16(k == 1 ? 0 : k + 1)
-                try w.writeImage(eventUID: e, field: "ccd", frame: Frame<UInt16>(rows: 8, columns: 16, pixels: (0..<128).map { value == 0 ? 0 : value &* UInt16($0) }))
+                try w.writeFrame(eventUID: e, field: "ccd", frame: Frame<UInt16>(rows: 8, columns: 16, pixels: (0..<128).map { value == 0 ? 0 : value &* UInt16($0) }))
             }
             return run
         }
@@ -134,7 +134,7 @@ struct FrameWriterTests {
             """, [store, "runs/\(run)/ccd"])
         #expect(out.trimmingCharacters(in: .whitespacesAndNewlines) == "(6, 8, 16)")
         // The Catalog reads the same frames.
-        let frames = try Catalog(dbPath: db).run(run).images(field: "ccd")
+        let frames = try Catalog(dbPath: db).run(run).frames(field: "ccd")
         for k in 0..<6 {
             #expect(try frames.frame(k, as: UInt16.self).pixels == (0..<128).map { k == 1 ? 0 : UInt16(k + 1) &* UInt16($0) })
         }
@@ -163,7 +163,7 @@ struct FrameWriterTests {
         try w.openStream("primary")
         let e = try w.writeEvent(["x": 1])
         let good = Frame<UInt16>(rows: 4, columns: 4, pixels: [UInt16](repeating: 9, count: 16))
-        try w.writeImage(eventUID: e, field: "ccd", frame: good)
+        try w.writeFrame(eventUID: e, field: "ccd", frame: good)
         try w.flush()
         func snapshot() throws -> ([String], Int) {
             let files = (FileManager.default.enumerator(atPath: dir.path)?.allObjects as? [String] ?? []).filter { !$0.hasSuffix("-wal") && !$0.hasSuffix("-shm") }.sorted()
@@ -178,21 +178,21 @@ struct FrameWriterTests {
         }
         let isFrame: (RunWriterError) -> Bool = { if case .invalidFrame = $0 { true } else { false } }
         let isName: (RunWriterError) -> Bool = { if case .invalidName = $0 { true } else { false } }
-        refused({ try w.writeImage(eventUID: e, field: "ccd", frame: Frame<UInt16>(rows: 0, columns: 4, pixels: [])) }, isFrame)
-        refused({ try w.writeImage(eventUID: e, field: "ccd", frame: Frame<UInt16>(rows: 4, columns: 4, pixels: [1, 2, 3])) }, isFrame)
-        refused({ try w.writeImage(eventUID: e, field: "ccd", frame: Frame<UInt16>(rows: 4, columns: 5, pixels: [UInt16](repeating: 1, count: 20))) }, isFrame)
-        refused({ try w.writeImage(eventUID: e, field: "ccd", frame: Frame<Int32>(rows: 4, columns: 4, pixels: [Int32](repeating: 1, count: 16))) }, isFrame)
+        refused({ try w.writeFrame(eventUID: e, field: "ccd", frame: Frame<UInt16>(rows: 0, columns: 4, pixels: [])) }, isFrame)
+        refused({ try w.writeFrame(eventUID: e, field: "ccd", frame: Frame<UInt16>(rows: 4, columns: 4, pixels: [1, 2, 3])) }, isFrame)
+        refused({ try w.writeFrame(eventUID: e, field: "ccd", frame: Frame<UInt16>(rows: 4, columns: 5, pixels: [UInt16](repeating: 1, count: 20))) }, isFrame)
+        refused({ try w.writeFrame(eventUID: e, field: "ccd", frame: Frame<Int32>(rows: 4, columns: 4, pixels: [Int32](repeating: 1, count: 16))) }, isFrame)
         let cube = [UInt16](repeating: 0, count: 2 * 4 * 4)
-        refused({ try cube.withUnsafeBytes { try w.writeImage(eventUID: e, field: "ccd", shape: [2, 4, 4], dtype: .uint16, pixels: $0) } }, isFrame)
-        refused({ try w.writeImage(eventUID: foreignEvent, field: "ccd", frame: good) }, { $0 == .eventNotInRun(eventUID: foreignEvent, runUID: run) })
-        refused({ try w.writeImage(eventUID: "not-a-uid", field: "ccd", frame: good) }, { if case .eventNotInRun = $0 { true } else { false } })
+        refused({ try cube.withUnsafeBytes { try w.writeFrame(eventUID: e, field: "ccd", shape: [2, 4, 4], dtype: .uint16, pixels: $0) } }, isFrame)
+        refused({ try w.writeFrame(eventUID: foreignEvent, field: "ccd", frame: good) }, { $0 == .eventNotInRun(eventUID: foreignEvent, runUID: run) })
+        refused({ try w.writeFrame(eventUID: "not-a-uid", field: "ccd", frame: good) }, { if case .eventNotInRun = $0 { true } else { false } })
         for name in ["", "a/b", "..", "../../etc", "a\\b", "__zarr", ".hidden", "x\u{0}y", "zarr.json", String(repeating: "n", count: 300)] {
-            refused({ try w.writeImage(eventUID: e, field: name, frame: good) }, isName)
+            refused({ try w.writeFrame(eventUID: e, field: name, frame: good) }, isName)
         }
         #expect(try snapshot() == before)
         #expect(other != run)
         // The writer goes on after every refusal.
-        try w.writeImage(eventUID: e, field: "ccd", frame: good)
+        try w.writeFrame(eventUID: e, field: "ccd", frame: good)
         try w.closeRun()
         try w.close()
         #expect(try inspect(db) { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM image_refs") } == 2)
@@ -203,8 +203,8 @@ struct FrameWriterTests {
             let run = try w.openRun("dark")
             try w.openStream("primary")
             let e = try w.writeEvent(["x": 1])
-            try w.writeImage(eventUID: e, field: "ccd", frame: Frame<UInt16>(rows: 3, columns: 3, pixels: [UInt16](repeating: 0, count: 9)))
-            try w.writeImage(eventUID: e, field: "ccd", frame: Frame<UInt16>(rows: 3, columns: 3, pixels: [UInt16](repeating: 5, count: 9)))
+            try w.writeFrame(eventUID: e, field: "ccd", frame: Frame<UInt16>(rows: 3, columns: 3, pixels: [UInt16](repeating: 0, count: 9)))
+            try w.writeFrame(eventUID: e, field: "ccd", frame: Frame<UInt16>(rows: 3, columns: 3, pixels: [UInt16](repeating: 5, count: 9)))
             return run
         }
         #expect(!FileManager.default.fileExists(atPath: store + "/runs/\(run)/ccd/c/0/0/0"))

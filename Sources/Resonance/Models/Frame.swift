@@ -62,7 +62,7 @@ public struct Frame<Element: FrameElement>: Sendable {
     public let pixels: [Element]
 
     /// A frame over `pixels`, which must hold `rows * columns` values.
-    /// (A count that does not match is refused by `RunWriter.writeImage` with a clear error.)
+    /// (A count that does not match is refused by `RunWriter.writeFrame` with a clear error.)
     public init(rows: Int, columns: Int, pixels: [Element]) {
         self.rows = rows
         self.columns = columns

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import JSONValue
 
 /// Read-only access to one beamtime: its SQLite file and the Zarr store beside it.
 ///
@@ -12,7 +13,7 @@ import GRDBSQLite
 /// let run = try catalog.run("79c8c292")            // a unique uid prefix is enough
 /// let table = try run.table()                      // the "primary" stream
 /// let energy = try table.doubles("Energy")          // [Double?]
-/// let ccd = try run.images(field: "ccd")
+/// let ccd = try run.frames(field: "ccd")
 /// let last = try ccd.frame(-1)                      // a FrameBlock of one frame
 /// ```
 ///
@@ -130,32 +131,77 @@ public final class Catalog: @unchecked Sendable {
 
     // MARK: Runs
 
-    /// The `n` most recently started runs, newest first.
+    /// The runs `query` selects, in its order. Every filter, the order and the paging run
+    /// in SQLite.
     ///
     /// ```swift
-    /// for run in try catalog.recent() { print(run.uid.prefix(8), run.planName) }
+    /// for run in try catalog.runs(RunQuery(plan: "nexafs", limit: 5)) { print(run.uid.prefix(8)) }
     /// ```
-    public func recent(_ n: Int = 10) throws -> [RunSummary] {
-        guard n > 0 else { return [] }
+    ///
+    /// Throws ``RunQueryError`` for a negative limit or offset or a metadata value that is
+    /// an array or object.
+    public func runs(_ query: RunQuery = RunQuery()) throws -> [RunSummary] {
+        let (condition, arguments) = try Self.whereClause(query)
+        if let limit = query.limit, limit < 0 { throw RunQueryError("limit must not be negative (got \(limit))") }
+        guard query.offset >= 0 else { throw RunQueryError("offset must not be negative (got \(query.offset))") }
+        let direction = query.order == .newestFirst ? "DESC" : "ASC"
+        let sql = Self.summarySQL + condition + " ORDER BY r.time_start \(direction), r.rowid \(direction) LIMIT ? OFFSET ?"
         return try read { db in
-            try Row.fetchAll(db, sql: Self.summarySQL + " ORDER BY r.time_start DESC, r.rowid DESC LIMIT ?", arguments: [n])
-                .map(Self.summary)
+            try Row.fetchAll(db, sql: sql, arguments: arguments + [query.limit ?? -1, query.offset]).map(Self.summary)
         }
+    }
+
+    /// How many runs `query` selects, ignoring its limit and offset.
+    public func count(_ query: RunQuery = RunQuery()) throws -> Int {
+        let (condition, arguments) = try Self.whereClause(query)
+        return try read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM runs r LEFT JOIN samples s ON s.id = r.sample_id" + condition, arguments: arguments) ?? 0
+        }
+    }
+
+    /// The `n` most recently started runs, newest first.
+    public func recent(_ n: Int = 10) throws -> [RunSummary] {
+        try runs(RunQuery(limit: max(n, 0)))
     }
 
     /// The runs of the sample named `name`, newest first; empty for an unknown sample.
     public func bySample(_ name: String) throws -> [RunSummary] {
-        try read { db in
-            try Row.fetchAll(db, sql: Self.summarySQL + " WHERE s.name = ? ORDER BY r.time_start DESC, r.rowid DESC", arguments: [name])
-                .map(Self.summary)
-        }
+        try runs(RunQuery(sample: name))
     }
 
     /// Every run, oldest first.
     public func allRuns() throws -> [RunSummary] {
-        try read { db in
-            try Row.fetchAll(db, sql: Self.summarySQL + " ORDER BY r.time_start, r.rowid").map(Self.summary)
+        try runs(RunQuery(order: .oldestFirst))
+    }
+
+    /// " WHERE ..." (or nothing) and its arguments, for the tables `runs r` and `samples s`.
+    static func whereClause(_ query: RunQuery) throws -> (String, StatementArguments) {
+        var terms: [String] = []
+        var arguments = StatementArguments()
+        if let sample = query.sample { terms.append("s.name = ?"); arguments += [sample] }
+        if let plan = query.plan { terms.append("r.plan_name = ?"); arguments += [plan] }
+        switch query.status {
+        case nil: break
+        case .open: terms.append("r.time_stop IS NULL")
+        case .finished(let status): terms.append("r.time_stop IS NOT NULL AND r.exit_status = ?"); arguments += [status.rawValue]
         }
+        if let since = query.since { terms.append("r.time_start >= ?"); arguments += [since.timeIntervalSince1970] }
+        if let until = query.until { terms.append("r.time_start < ?"); arguments += [until.timeIntervalSince1970] }
+        // json_each instead of a JSON path: any key text works, dots and quotes included.
+        for (key, value) in query.metadata {
+            let match: String
+            switch value {
+            case .string(let text): match = "type = 'text' AND value = ?"; arguments += [key, text]
+            case .int(let number): match = "type IN ('integer', 'real') AND value = ?"; arguments += [key, number]
+            case .double(let number): match = "type IN ('integer', 'real') AND value = ?"; arguments += [key, number]
+            case .bool(let flag): match = "type = ?"; arguments += [key, flag ? "true" : "false"]
+            case .null: match = "type = 'null'"; arguments += [key]
+            default:
+                throw RunQueryError("metadata \(key.debugDescription) = \(value.jsonText): only strings, numbers, booleans and null can be matched")
+            }
+            terms.append("EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(r.metadata) THEN r.metadata ELSE '{}' END) WHERE key = ? AND \(match))")
+        }
+        return (terms.isEmpty ? "" : " WHERE " + terms.joined(separator: " AND "), arguments)
     }
 
     /// The run with this uid, or with this unique uid prefix (at least 8 hex digits).

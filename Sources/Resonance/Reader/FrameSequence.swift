@@ -12,7 +12,7 @@ import Zarr
 /// all-zero frame, which zarr-python does not store) reads as the fill value, 0.
 ///
 /// ```swift
-/// let ccd = try run.images(field: "ccd")
+/// let ccd = try run.frames(field: "ccd")
 /// print(ccd.count, ccd.shape, ccd.dtype?.rawValue ?? "-")   // 5 [5, 64, 64] uint16
 /// let last = try ccd.frame(-1, as: UInt16.self)          // Frame<UInt16>
 /// let stack = try ccd.frames(0..<3, as: UInt16.self)     // FrameStack<UInt16>, 3 frames
@@ -307,12 +307,12 @@ public struct FrameEvent: Sendable, Equatable {
 }
 
 extension Run {
-    /// The field the beamline names its camera, and the Python `Run.images()` default.
-    public static let defaultImageField = "detector_image"
+    /// The field the beamline names its camera, and the Python reader's `Run.images()` default.
+    public static let defaultFrameField = "detector_image"
 
     /// The frames of detector field `field` (by default `detector_image`, as in Python);
     /// empty for a field without frames.
-    public func images(field: String = Run.defaultImageField) throws -> FrameSequence {
+    public func frames(field: String = Run.defaultFrameField) throws -> FrameSequence {
         try FrameSequence.load(field: field, runUID: uid, catalog: catalog)
     }
 }

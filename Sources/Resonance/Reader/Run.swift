@@ -4,7 +4,7 @@ import GRDB
 /// One run of a beamtime as read by a ``Catalog``: its row, its streams and its image fields.
 ///
 /// A `Run` is a snapshot taken when ``Catalog/run(_:)`` read it; ``table(stream:)`` and
-/// ``images(field:)`` read the database again, so they see events committed since.
+/// ``frames(field:)`` read the database again, so they see events committed since.
 ///
 /// ```swift
 /// let run = try catalog.run("79c8c292")
@@ -34,7 +34,7 @@ public struct Run: Sendable {
     /// The run's streams in the order they were created.
     public let streams: [EventStream]
     /// Detector fields with frames in this run, in the order their first frame was written.
-    public let imageFields: [ImageField]
+    public let frameFields: [FrameField]
 
     let catalog: Catalog
 
@@ -48,7 +48,7 @@ public struct Run: Sendable {
     public func stream(_ name: String) -> EventStream? { streams.first { $0.name == name } }
 
     /// The image field named `name`, or nil.
-    public func imageField(_ name: String) -> ImageField? { imageFields.first { $0.name == name } }
+    public func frameField(_ name: String) -> FrameField? { frameFields.first { $0.name == name } }
 
     /// The run as listings show it.
     public var summary: RunSummary {
@@ -101,7 +101,7 @@ public struct Run: Sendable {
 
         // Version-1 files (which a reader does not migrate) have no compression_codec.
         let hasCodec = try db.columns(in: "image_refs").contains { $0.name == "compression_codec" }
-        let imageFields = try Row.fetchAll(db, sql: """
+        let frameFields = try Row.fetchAll(db, sql: """
             SELECT i.field_name, GROUP_CONCAT(DISTINCT st.name) AS streams, COUNT(*) AS frames,
                 MIN(i.shape_x) AS rows, MIN(i.shape_y) AS columns,
                 MAX(i.shape_x) <> MIN(i.shape_x) OR MAX(i.shape_y) <> MIN(i.shape_y) AS ragged,
@@ -111,7 +111,7 @@ public struct Run: Sendable {
             FROM image_refs i JOIN events e ON e.uid = i.event_uid JOIN streams st ON st.uid = e.stream_uid
             WHERE st.run_uid = ? GROUP BY i.field_name ORDER BY MIN(i.id)
             """, arguments: [uid]).map { r in
-            ImageField(
+            FrameField(
                 name: r["field_name"], stream: r["streams"], frameCount: r["frames"],
                 rows: r["rows"], columns: r["columns"], hasMixedShapes: r["ragged"],
                 dtype: r["dtype"], codec: r["codec"], zarrGroup: r["zarr_group"])
@@ -124,7 +124,7 @@ public struct Run: Sendable {
             uid: uid, planName: row["plan_name"], timeStart: row["time_start"], timeStop: timeStop,
             exitStatus: (row["exit_status"] as String?).map(ExitStatus.init(rawValue:)),
             numEvents: numEvents, operator: row["operator"], metadata: metadata?.objectValue ?? [:],
-            sample: sample, streams: streams, imageFields: imageFields, catalog: catalog)
+            sample: sample, streams: streams, frameFields: frameFields, catalog: catalog)
     }
 }
 
@@ -143,7 +143,7 @@ public struct EventStream: Sendable, Equatable {
 }
 
 /// A detector field of a run as its `image_refs` rows describe it.
-public struct ImageField: Sendable, Equatable {
+public struct FrameField: Sendable, Equatable {
     /// The field, e.g. "ccd".
     public let name: String
     /// The stream(s) whose events hold the frames (comma-separated if several).

@@ -200,7 +200,7 @@ final class Committer: @unchecked Sendable {
             if case .event(let u, _, _, _, _, _) = row { return u == uid }
             return false
         }
-        // From the end: writeImage usually names the event written just before.
+        // From the end: writeFrame usually names the event written just before.
         return pending.lastIndex(where: matches) != nil || inFlightBatch.lastIndex(where: matches) != nil
     }
 

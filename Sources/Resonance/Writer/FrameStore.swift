@@ -6,7 +6,7 @@ import Zarr
 /// The writer's side of the Zarr store: the root group, the frame arrays of the open run,
 /// and the pipeline that compresses and stores frames while the caller goes on.
 ///
-/// `writeImage` checks a frame, gives it the next index of its array and hands it over
+/// `writeFrame` checks a frame, gives it the next index of its array and hands it over
 /// (``submit(run:field:rows:columns:dtype:byteCount:codec:eventUID:encode:)``); worker
 /// threads, one per core, compress frames side by side; the compressed frames are then
 /// stored strictly in the order they were submitted. At most a few frames wait in the
@@ -27,7 +27,7 @@ import Zarr
 ///
 /// A frame that cannot be compressed or stored stops the pipeline: it and the frames
 /// submitted after it are not stored (no reference either), and the next call
-/// (``checkFailure()``, from writeImage, writeEvent, flush, closeRun or close) throws
+/// (``checkFailure()``, from writeFrame, writeEvent, flush, closeRun or close) throws
 /// ``RunWriterError/framesNotWritten(field:firstIndex:count:reason:)`` once; the writer then
 /// goes on appending after the last stored frame.
 final class FrameStore: @unchecked Sendable {

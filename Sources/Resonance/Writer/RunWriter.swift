@@ -96,7 +96,7 @@ public final class RunWriter: @unchecked Sendable {
     /// Field names of an earlier event that passed the name check.
     private var checkedFieldNames: [String] = []
     /// Image field names that passed the name checks.
-    private var checkedImageFields: Set<String> = []
+    private var checkedFrameFields: Set<String> = []
 
     /// The open run: its streams and counters.
     struct RunState {
@@ -401,19 +401,19 @@ public final class RunWriter: @unchecked Sendable {
         return (queue, committer)
     }
 
-    /// The open run's state; used by writeImage.
+    /// The open run's state; used by writeFrame.
     var openRun: RunState? { run }
 
     /// Checks an image field name (once per name: the check is not free).
-    func checkImageField(_ field: String) throws {
-        if checkedImageFields.contains(field) { return }
+    func checkFrameField(_ field: String) throws {
+        if checkedFrameFields.contains(field) { return }
         try NameRules.checkPathComponent(field, kind: "field")
         do {
             try ZarrNodeName.validate(field)
         } catch {
             throw RunWriterError.invalidName(kind: "field", name: field, reason: "\(error)")
         }
-        checkedImageFields.insert(field)
+        checkedFrameFields.insert(field)
     }
 
     /// Whether `eventUID` is an event of the open run, committed or queued.

@@ -26,13 +26,13 @@ public enum RunWriterError: Error, CustomStringConvertible, Sendable, Equatable 
     case nonScalarValue(field: String, value: String)
     /// A timestamp that is NaN or infinite.
     case nonFiniteTimestamp(field: String, value: Double)
-    /// `writeImage` named an event that is not an event of the current run.
+    /// `writeFrame` named an event that is not an event of the current run.
     case eventNotInRun(eventUID: String, runUID: String)
     /// A frame that cannot be stored (wrong rank, empty, changed shape or dtype).
     case invalidFrame(field: String, reason: String)
     /// Metadata, data keys or sample extras that could not be read back once written.
     case unencodable(what: String, reason: String)
-    /// A frame accepted by `writeImage` could not be compressed or stored in the background:
+    /// A frame accepted by `writeFrame` could not be compressed or stored in the background:
     /// frames `firstIndex ..< firstIndex + count` of `field` were not stored and have no
     /// image_refs row (`reason` names the file and the cause). Frames before them are
     /// stored; the next frame of the field follows the last one stored.

@@ -234,7 +234,7 @@ struct BenchReport {
             }
         }
         if frames.count > 0 {
-            out.append("(writer: writeEvent + writeImage per frame, then closeRun, which commits the image_refs after syncing the files;")
+            out.append("(writer: writeEvent + writeFrame per frame, then closeRun, which commits the image_refs after syncing the files;")
             out.append(" codec-only: the same frames encoded on all cores, no I/O; disk-only: the compressed bytes written as the store's chunk files")
             out.append(" (c/<k>/0/0: two folders and a file per frame), writeback started and page cache handed back as the writer does, then syncfs;")
             out.append(" CPU limit: frames/s if the CPU time of codec-only and of disk-only shared all \(Machine.cores) cores perfectly, the most a writer doing both can reach;")

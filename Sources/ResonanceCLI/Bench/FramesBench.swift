@@ -52,7 +52,7 @@ struct CodecResult {
     }
 }
 
-/// Phase 2: frames through RunWriter.writeImage, against the codec alone on all cores
+/// Phase 2: frames through RunWriter.writeFrame, against the codec alone on all cores
 /// (no I/O) and the disk alone (the compressed bytes written to files, no codec work).
 struct FramesBench {
     let repetitions: Int
@@ -188,7 +188,7 @@ struct FramesBench {
         return timing
     }
 
-    /// The writer: per frame one writeEvent and one writeImage, then closeRun, which commits
+    /// The writer: per frame one writeEvent and one writeFrame, then closeRun, which commits
     /// every image_refs row (and syncs the frame files to disk first).
     func writer(_ set: FrameSet, codec: FrameCodec, layout: FrameLayout = .automatic, keepLast: Bool) throws -> (Timing, [Int], String) {
         var timing = Timing()
@@ -213,7 +213,7 @@ struct FramesBench {
                 defer { probe.report("writer \(set.size) \(codec.name)") }
                 for k in 0..<set.count {
                     let event = try writer.writeEvent(["energy": .double(set.energies[k]), "exposure": 0.5])
-                    try writer.writeImage(eventUID: event, field: "ccd", frame: set.frames[k])
+                    try writer.writeFrame(eventUID: event, field: "ccd", frame: set.frames[k])
                     if k + 1 == quarter { quarterRSS = Memory.rss }
                 }
                 endRSS = Memory.rss
@@ -240,7 +240,7 @@ struct FramesBench {
         let start = now()
         for k in 0..<frames {
             let event = try writer.writeEvent(["energy": .double(set.energies[k % set.count])])
-            try writer.writeImage(eventUID: event, field: "ccd", frame: set.frames[k % set.count])
+            try writer.writeFrame(eventUID: event, field: "ccd", frame: set.frames[k % set.count])
             if (k + 1) % max(frames / 10, 1) == 0 {
                 Output.print(String(format: "%7d frames  %6.1f s  RSS %@  peak %@", k + 1, now() - start, megabytes(Memory.rss), megabytes(Memory.peak)))
             }

@@ -1,3 +1,4 @@
+import ResonanceFormats
 import Foundation
 import Resonance
 import ResonanceBluesky
@@ -165,7 +166,7 @@ struct IngestBench {
         try writer.openStream("primary", dataKeys: ["energy": ["dtype": "number"]])
         for k in 0..<frames {
             let event = try writer.writeEvent(["energy": .double(set.energies[k % set.count])])
-            try writer.writeImage(eventUID: event, field: "img", frame: set.frames[k % set.count])
+            try writer.writeFrame(eventUID: event, field: "img", frame: set.frames[k % set.count])
         }
         try writer.closeRun()
         try writer.close()

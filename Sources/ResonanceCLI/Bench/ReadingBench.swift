@@ -43,7 +43,7 @@ struct ReadingBench {
             let catalog = try Catalog(dbPath: framesDB)
             defer { try? catalog.close() }
             guard let summary = try catalog.recent(1).first else { throw BenchError("\(framesDB) holds no run") }
-            let ccd = try catalog.run(summary.uid).images(field: "ccd")
+            let ccd = try catalog.run(summary.uid).frames(field: "ccd")
             guard ccd.count == count else { throw BenchError("the reader sees \(ccd.count) frames, the array \(count)") }
 
             // Baselines: the same chunks, already in memory, decoded alone.

@@ -191,7 +191,7 @@ struct PhaseLog {
 
 extension BenchCommand {
     /// The writer on frames another program made (scripts/bench_peer.py): one timed write of
-    /// every frame (writeEvent + writeImage each, then closeRun), printed as JSON.
+    /// every frame (writeEvent + writeFrame each, then closeRun), printed as JSON.
     func writePeerFrames(_ path: String, root: String) throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let frameBytes = frameSize * frameSize * 2

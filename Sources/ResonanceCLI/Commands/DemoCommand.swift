@@ -157,14 +157,14 @@ struct DemoCommand: ParsableCommand {
                drawing: inout Double) throws -> String {
         let detector = SyntheticDetector(rows: size, columns: size)
         let run = try w.openRun("rsoxs_scan", metadata: [
-            "edge": "C K", "detector": ["name": .string(Run.defaultImageField), "rows": .int(Int64(size)), "columns": .int(Int64(size)), "dtype": "int32"],
+            "edge": "C K", "detector": ["name": .string(Run.defaultFrameField), "rows": .int(Int64(size)), "columns": .int(Int64(size)), "dtype": "int32"],
             "exposure_s": 0.5, "codec": .string(codec.name),
         ], operator: "demo")
         try w.openStream("primary", dataKeys: [
             "energy": ["dtype": "number", "units": "eV"],
             "exposure": ["dtype": "number", "units": "s"],
             // As the beamline's scan code describes its camera, so Python's run.images() finds it.
-            Run.defaultImageField: ["dtype": "array", "shape": [.int(Int64(size)), .int(Int64(size))], "source": "detector", "external": true],
+            Run.defaultFrameField: ["dtype": "array", "shape": [.int(Int64(size)), .int(Int64(size))], "source": "detector", "external": true],
         ])
         let progress = ProgressBar(total: frames, label: "rsoxs ", unit: "frames")
         for k in 0..<frames {
@@ -174,7 +174,7 @@ struct DemoCommand: ParsableCommand {
             let drawn = Date()
             let frame: Frame<Int32> = detector.frame(energy: energy, seed: UInt64(1000 + k))
             drawing += Date().timeIntervalSince(drawn)
-            try w.writeImage(eventUID: event, field: Run.defaultImageField, frame: frame)
+            try w.writeFrame(eventUID: event, field: Run.defaultFrameField, frame: frame)
             written += 1
             progress.update(k + 1)
             pace.wait()

@@ -1,3 +1,4 @@
+import ResonanceFormats
 import ArgumentParser
 import Dispatch
 import Foundation
@@ -61,7 +62,7 @@ struct FramesCommand: ParsableCommand {
     func run() throws {
         let (_, run) = try RunLookup.run(db: db, uid: uid)
         let field = try chooseField(run)
-        let frames = try run.images(field: field.name)
+        let frames = try run.frames(field: field.name)
         guard let dtype = frames.dtype, frames.count > 0 else {
             throw CommandError("\(db): run \(run.uid) has no frames of field \(field.name.debugDescription)")
         }
@@ -87,18 +88,18 @@ struct FramesCommand: ParsableCommand {
     }
 
     /// The --field image field, or the run's only one.
-    func chooseField(_ run: Run) throws -> ImageField {
-        let names = run.imageFields.map(\.name).joined(separator: ", ")
+    func chooseField(_ run: Run) throws -> FrameField {
+        let names = run.frameFields.map(\.name).joined(separator: ", ")
         if let field {
-            guard let found = run.imageField(field) else {
+            guard let found = run.frameField(field) else {
                 throw CommandError("run \(run.uid) has no image field \(field.debugDescription) "
                     + (names.isEmpty ? "(it has no frames)" : "(its image fields: \(names))"))
             }
             return found
         }
-        switch run.imageFields.count {
+        switch run.frameFields.count {
         case 0: throw CommandError("run \(run.uid) has no image fields (no frames)")
-        case 1: return run.imageFields[0]
+        case 1: return run.frameFields[0]
         default: throw CommandError("run \(run.uid) has several image fields (\(names)); choose one with --field")
         }
     }

@@ -1,3 +1,4 @@
+import ResonanceFormats
 import ArgumentParser
 import Foundation
 import JSONValue
@@ -18,6 +19,8 @@ struct RunsCommand: ParsableCommand {
             Examples:
               resonance runs 2026-03-05.db
               resonance runs 2026-03-05.db --sample PS-b-PMMA --plan nexafs --limit 5
+              resonance runs 2026-03-05.db --status open
+              resonance runs 2026-03-05.db --since 2026-03-05T14:00 --where edge="C K" --where repeat=2
               resonance runs 2026-03-05.db --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'
             """
     )
@@ -31,6 +34,20 @@ struct RunsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Only runs of this plan (e.g. nexafs).", valueName: "plan"))
     var plan: String?
 
+    @Option(help: ArgumentHelp("Only runs in this state: open (still written, or its writer died), success, aborted, failed, or another exit status.", valueName: "status"))
+    var status: String?
+
+    @Option(help: ArgumentHelp("Only runs started at or after this date (local time unless it names a zone).", valueName: "date"))
+    var since: DateArgument?
+
+    @Option(help: ArgumentHelp("Only runs started before this date; a bare date includes that day.", valueName: "date"))
+    var until: DateArgument?
+
+    @Option(name: .customLong("where"), help: ArgumentHelp(
+        "Only runs whose metadata has this top-level key with this value (a JSON number, true, false or null, otherwise text). Repeatable.",
+        valueName: "key=value"))
+    var metadata: [MetadataMatch] = []
+
     @Option(help: ArgumentHelp("At most this many runs (the newest).", valueName: "n"))
     var limit: Int?
 
@@ -43,17 +60,20 @@ struct RunsCommand: ParsableCommand {
 
     func run() throws {
         let catalog = try Catalog(dbPath: db)
-        let all = try catalog.allRuns()
-        var runs = all.reversed().filter { run in
-            (sample == nil || run.sampleName == sample) && (plan == nil || run.planName == plan)
-        }
-        if let limit { runs = Array(runs.prefix(limit)) }
+        var query = RunQuery(sample: sample, plan: plan, status: status.map(RunQuery.Status.init),
+                             since: since.map { Date(timeIntervalSince1970: $0.start) },
+                             until: until.map { Date(timeIntervalSince1970: $0.endForUntil) }, limit: limit)
+        for match in metadata { query.metadata[match.key] = match.value }
+        let runs = try catalog.runs(query)
+        let all = try catalog.runs(RunQuery(order: .oldestFirst))
         if json {
-            Output.printJSON(.array(runs.map(Self.json)))
+            Output.printJSON(.array(runs.map(RunDescription.summary)))
             return
         }
         guard !runs.isEmpty else {
-            let filters = [sample.map { "sample \($0.debugDescription)" }, plan.map { "plan \($0.debugDescription)" }].compactMap { $0 }
+            let filters = [sample.map { "sample \($0.debugDescription)" }, plan.map { "plan \($0.debugDescription)" },
+                           status.map { "status \($0)" }, since.map { _ in "--since" }, until.map { _ in "--until" }].compactMap { $0 }
+                + metadata.map { "\($0.key)=\($0.value.jsonText)" }
             Output.message(all.isEmpty ? "\(db): no runs yet"
                 : filters.isEmpty ? "no runs listed (--limit 0)" : "no runs match " + filters.joined(separator: " and "))
             return
@@ -71,22 +91,28 @@ struct RunsCommand: ParsableCommand {
         if runs.count < all.count { Output.message("\(runs.count) of \(all.count) runs") }
     }
 
-    static func json(_ run: RunSummary) -> JSONValue {
-        [
-            "uid": .string(run.uid),
-            "plan_name": .string(run.planName),
-            "sample_name": run.sampleName.map(JSONValue.string) ?? .null,
-            "time_start": .double(run.timeStart),
-            "time_stop": run.timeStop.map(JSONValue.double) ?? .null,
-            "exit_status": run.exitStatus.map { .string($0.rawValue) } ?? .null,
-            "num_events": .int(Int64(run.numEvents)),
-        ]
-    }
-
     /// "12.3 s", "4m 05s", "2h 03m".
     static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite, seconds >= 60 else { return Format.seconds(max(seconds, 0)) }
         let s = Int(seconds.rounded())
         return s < 3600 ? String(format: "%dm %02ds", s / 60, s % 60) : String(format: "%dh %02dm", s / 3600, s % 3600 / 60)
+    }
+}
+
+/// A `--where key=value` filter: the value is JSON when it parses (a number, `true`,
+/// `false`, `null`, a quoted string), and text otherwise (so `edge=C K` needs no quotes).
+struct MetadataMatch: ExpressibleByArgument {
+    var key: String
+    var value: JSONValue
+
+    init?(argument: String) {
+        guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else { return nil }
+        key = String(argument[..<equals])
+        let text = String(argument[argument.index(after: equals)...])
+        if let parsed = try? JSONValue(parsing: text) {
+            value = parsed  // an array or object is refused by the query, naming it
+        } else {
+            value = .string(text)
+        }
     }
 }

@@ -1,3 +1,4 @@
+import ResonanceFormats
 import ArgumentParser
 import Foundation
 import JSONValue
@@ -33,7 +34,7 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         let (_, run) = try RunLookup.run(db: db, uid: uid)
         if json {
-            Output.printJSON(Self.json(run))
+            Output.printJSON(RunDescription.run(run))
         } else {
             Output.print(Self.text(run))
         }
@@ -85,15 +86,15 @@ struct ShowCommand: ParsableCommand {
         }
 
         lines.append("")
-        if run.imageFields.isEmpty {
+        if run.frameFields.isEmpty {
             lines.append("Image fields  none")
         } else {
             lines.append("Image fields")
             var table = TextTable(["field", "stream", "frames", "shape", "dtype", "codec", "zarr codecs", "zarr array"], rightAligned: [2])
-            for field in run.imageFields {
+            for field in run.frameFields {
                 table.append([field.name, field.stream, String(field.frameCount),
                               "\(field.rows)x\(field.columns)\(field.hasMixedShapes ? " (mixed, smallest)" : "")",
-                              field.dtype, field.codec ?? "-", zarrCodecs(run, field)?.joined(separator: ",") ?? "unreadable",
+                              field.dtype, field.codec ?? "-", RunDescription.zarrCodecs(run, field)?.joined(separator: ",") ?? "unreadable",
                               field.zarrGroup])
             }
             lines += indent(table.render(), "  ")
@@ -119,12 +120,6 @@ struct ShowCommand: ParsableCommand {
         return table.render()
     }
 
-    /// The codecs the field's Zarr array really uses (its zarr.json), which image_refs'
-    /// compression_codec may not match; nil when the array cannot be opened.
-    static func zarrCodecs(_ run: Run, _ field: ImageField) -> [String]? {
-        try? run.images(field: field.name).codecs
-    }
-
     /// "  key      value" lines with the values aligned.
     static func keyValues(_ pairs: [(String, String)], indent: String = "  ") -> [String] {
         let width = pairs.map(\.0.count).max() ?? 0
@@ -145,39 +140,5 @@ struct ShowCommand: ParsableCommand {
     static func shapeText(_ shape: JSONValue?) -> String {
         guard let dims = shape?.arrayValue, !dims.isEmpty else { return "-" }
         return dims.map(display).joined(separator: "x")
-    }
-
-    // MARK: JSON
-
-    static func json(_ run: Run) -> JSONValue {
-        var object: JSONObject = RunsCommand.json(run.summary).objectValue ?? [:]
-        object["operator"] = run.operator.map(JSONValue.string) ?? .null
-        object["metadata"] = .object(run.metadata)
-        object["sample"] = run.sample.map { sample -> JSONValue in
-            [
-                "name": .string(sample.name),
-                "formula": sample.formula.map(JSONValue.string) ?? .null,
-                "serial": sample.serial.map(JSONValue.string) ?? .null,
-                "tags": JSONValue(sample.tags),
-                "beamline_pos": sample.beamlinePos.map(JSONValue.string) ?? .null,
-                "extra": .object(sample.extra),
-            ]
-        } ?? .null
-        object["streams"] = .array(run.streams.map { stream in
-            [
-                "uid": .string(stream.uid), "name": .string(stream.name), "data_keys": .object(stream.dataKeys),
-                "time_created": .double(stream.timeCreated), "num_events": .int(Int64(stream.eventCount)),
-            ]
-        })
-        object["image_fields"] = .array(run.imageFields.map { field in
-            [
-                "field": .string(field.name), "stream": .string(field.stream), "num_frames": .int(Int64(field.frameCount)),
-                "shape": [.int(Int64(field.rows)), .int(Int64(field.columns))], "mixed_shapes": .bool(field.hasMixedShapes),
-                "dtype": .string(field.dtype), "codec": field.codec.map(JSONValue.string) ?? .null,
-                "zarr_codecs": zarrCodecs(run, field).map(JSONValue.init) ?? .null,
-                "zarr_array": .string(field.zarrGroup),
-            ]
-        })
-        return .object(object)
     }
 }

@@ -1,3 +1,4 @@
+import ResonanceFormats
 import ArgumentParser
 import Foundation
 import Resonance

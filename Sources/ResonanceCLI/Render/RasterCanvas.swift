@@ -1,3 +1,4 @@
+import ResonanceFormats
 /// Draws a ``Figure`` into an RGB pixel buffer: anti-aliased lines and discs by exact
 /// coverage (distance to the shape), text with ``BitmapFont``.
 struct RasterCanvas {

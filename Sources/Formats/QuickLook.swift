@@ -8,12 +8,12 @@ import Resonance
 /// that are not saturated (see ``scaleRange(_:saturation:)``). Saturated pixels and +inf
 /// are white, NaN and -inf black. Frames larger than ``maxSide`` on a side are
 /// binned (block means) down to fit.
-enum QuickLook {
+public enum QuickLook {
     /// The largest side of a quick-look image, in pixels.
-    static let maxSide = 2048
+    public static let maxSide = 2048
 
     /// The image as (width, height, gray pixels).
-    static func gray(_ raw: UnsafeRawBufferPointer, dtype: FrameDType, rows: Int, columns: Int) -> (width: Int, height: Int, pixels: [UInt8]) {
+    public static func gray(_ raw: UnsafeRawBufferPointer, dtype: FrameDType, rows: Int, columns: Int) -> (width: Int, height: Int, pixels: [UInt8]) {
         var values = doubles(raw, dtype: dtype)
         var (rows, columns) = (rows, columns)
         let factor = (Swift.max(rows, columns) + maxSide - 1) / maxSide
@@ -54,7 +54,7 @@ enum QuickLook {
     }
 
     /// The frame as a PNG file.
-    static func png(_ raw: UnsafeRawBufferPointer, dtype: FrameDType, rows: Int, columns: Int) throws -> [UInt8] {
+    public static func png(_ raw: UnsafeRawBufferPointer, dtype: FrameDType, rows: Int, columns: Int) throws -> [UInt8] {
         let image = gray(raw, dtype: dtype, rows: rows, columns: columns)
         return try PNGWriter.encode(width: image.width, height: image.height, color: .gray, pixels: image.pixels, level: 1)
     }

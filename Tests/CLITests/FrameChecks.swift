@@ -1,7 +1,7 @@
 /// Python code the image tests run: read PNG and TIFF files with Pillow when it is
 /// installed, else with the small independent readers below (zlib + struct), so the
 /// checks never depend on this project's own writers.
-enum ImageChecks {
+enum FrameChecks {
     /// Defines `read_png(path) -> (mode, width, height, bytes)` and
     /// `read_tiff(path) -> numpy array` (and `HAVE_PIL`).
     static let python = #"""

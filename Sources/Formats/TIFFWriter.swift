@@ -6,7 +6,7 @@ import Resonance
 ///
 /// Layout: the 8-byte header, the pixels (so the strip starts at offset 8), then the IFD and
 /// the resolution rationals it points to.
-enum TIFFWriter {
+public enum TIFFWriter {
     private enum FieldType: UInt16 { case short = 3, long = 4, rational = 5 }
 
     /// Tag numbers from the TIFF 6.0 specification.
@@ -27,7 +27,7 @@ enum TIFFWriter {
     }
 
     /// The whole file for a `rows` x `columns` image whose little-endian pixel bytes are `data`.
-    static func encode(dtype: FrameDType, rows: Int, columns: Int, data: UnsafeRawBufferPointer) throws -> [UInt8] {
+    public static func encode(dtype: FrameDType, rows: Int, columns: Int, data: UnsafeRawBufferPointer) throws -> [UInt8] {
         precondition(data.count == rows * columns * dtype.size, "data size does not match shape and dtype")
         // Classic TIFF addresses bytes with 32-bit offsets.
         guard data.count < Int(UInt32.max) - 4096 else {

@@ -12,20 +12,41 @@ import Resonance
 /// missing value; strings quoted when they hold a comma, quote, line break, surrounding
 /// spaces, or are empty (so `""` and missing differ).
 ///
-/// JSON: an array of row objects `{"seq_num": 1, "time": ..., "energy": 270.0, ...}` in
-/// column order, `null` for a missing value, NaN and infinities as Python's json writes them.
-enum TableWriter {
-    enum Format: String, CaseIterable, Sendable {
-        case csv, json
+/// JSON (`.json`): an array of row objects `{"seq_num": 1, "time": ..., "energy": 270.0, ...}`
+/// in column order, `null` for a missing value, NaN and infinities as Python's json writes them.
+///
+/// Columnar JSON (`.columns`): one object of arrays, `{"seq_num": [...], "time": [...],
+/// "<field>": [...]}`, what `pandas.DataFrame(json.load(f))` and a plotting page want.
+///
+/// ```swift
+/// try TableWriter.write(table, as: .csv, to: FileHandle.standardOutput)
+/// var body: [UInt8] = []
+/// try TableWriter.write(table, as: .columns) { body += $0 }
+/// ```
+public enum TableWriter {
+    public enum Format: String, CaseIterable, Sendable {
+        /// Comma-separated values with a header line.
+        case csv
+        /// An array of row objects.
+        case json
+        /// One object of column arrays.
+        case columns
     }
 
-    /// Writes `table` to `sink`, calling `progress` with the rows done.
-    static func write(_ table: EventTable, as format: Format, to sink: FileHandle, progress: (Int) -> Void = { _ in }) throws {
+    /// Writes `table` to a file handle, calling `progress` with the rows done.
+    public static func write(_ table: EventTable, as format: Format, to sink: FileHandle, progress: (Int) -> Void = { _ in }) throws {
+        try write(table, as: format, progress: progress) { try sink.write(contentsOf: $0) }
+    }
+
+    /// Writes `table` in pieces of about a megabyte, handing each to `sink` in order.
+    public static func write(
+        _ table: EventTable, as format: Format, progress: (Int) -> Void = { _ in }, sink: ([UInt8]) throws -> Void
+    ) throws {
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 20)
         func flush(force: Bool = false) throws {
             guard force || buffer.count >= 1 << 20 else { return }
-            try sink.write(contentsOf: buffer)
+            try sink(buffer)
             buffer.removeAll(keepingCapacity: true)
         }
         let columns = table.columns
@@ -55,6 +76,21 @@ enum TableWriter {
                 if row % 4096 == 4095 { try flush(); progress(row + 1) }
             }
             buffer += Array((table.count == 0 ? "]\n" : "\n]\n").utf8)
+        case .columns:
+            buffer.append(UInt8(ascii: "{"))
+            for (k, column) in columns.enumerated() {
+                if k > 0 { buffer += [UInt8(ascii: ","), UInt8(ascii: " ")] }
+                JSONWriter.writeString(column.name, into: &buffer)
+                buffer += [UInt8(ascii: ":"), UInt8(ascii: " "), UInt8(ascii: "[")]
+                for row in 0..<table.count {
+                    if row > 0 { buffer.append(UInt8(ascii: ",")) }
+                    (column[row] ?? .null).write(into: &buffer)
+                    if row % 4096 == 4095 { try flush() }
+                }
+                buffer.append(UInt8(ascii: "]"))
+                progress(table.count * (k + 1) / max(columns.count, 1))
+            }
+            buffer += Array("}\n".utf8)
         }
         try flush(force: true)
         progress(table.count)

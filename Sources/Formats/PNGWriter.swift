@@ -1,9 +1,9 @@
 import CZlib
 
 /// Encodes 8-bit grayscale or RGB images as PNG (RFC 2083): IHDR, one zlib IDAT, IEND.
-enum PNGWriter {
+public enum PNGWriter {
     /// The pixel layouts this writer produces.
-    enum ColorType: UInt8 {
+    public enum ColorType: UInt8 {
         /// One byte per pixel.
         case gray = 0
         /// Three bytes per pixel: red, green, blue.
@@ -15,7 +15,7 @@ enum PNGWriter {
     /// A PNG file of `width` x `height` pixels, row after row, `channels` bytes per pixel.
     /// `level` is zlib's 1 (fastest) to 9 (smallest); noisy detector images gain little
     /// from high levels but take several times longer.
-    static func encode(width: Int, height: Int, color: ColorType, pixels: [UInt8], level: Int32 = 6) throws -> [UInt8] {
+    public static func encode(width: Int, height: Int, color: ColorType, pixels: [UInt8], level: Int32 = 6) throws -> [UInt8] {
         let rowBytes = width * color.channels
         precondition(pixels.count == rowBytes * height, "pixel count does not match the image size")
         // Every row starts with its filter type; 0 (None) keeps this simple, and deflate
@@ -64,17 +64,17 @@ enum PNGWriter {
 }
 
 extension [UInt8] {
-    mutating func appendBigEndian(_ value: UInt32) {
+    package mutating func appendBigEndian(_ value: UInt32) {
         append(contentsOf: [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)])
     }
 
-    mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
+    package mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
         Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
     }
 }
 
-/// A file this program could not render or write, with the reason.
-struct RenderError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+/// A picture or file that could not be encoded, with the reason.
+public struct RenderError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
