@@ -104,7 +104,11 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
-            path: "Sources/Server"
+            path: "Sources/Server",
+            // The web viewer's files, compiled into the binary (why: Viewer/ViewerRoutes.swift).
+            resources: [
+                .embedInCode("Viewer/index.html"), .embedInCode("Viewer/viewer.js"), .embedInCode("Viewer/viewer.css"),
+            ]
         ),
         .executableTarget(
             name: "ResonanceCLI",

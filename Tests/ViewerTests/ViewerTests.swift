@@ -30,7 +30,10 @@ struct ViewerTests {
 
         let root = TempDir()
         let db = try copyReferenceBeamtime(to: root)
-        _ = try copyDriftedBeamtime(to: root)
+        // A second beamtime, so the page lists two. (Not the drifted fixture: it holds the
+        // same run uids as the reference one.)
+        let nightShift = try resonance("demo", "--out", root.path, "--label", "night-shift", "--points", "20", "--frames", "2", "--size", "32")
+        #expect(nightShift.status == 0, "resonance demo: \(nightShift.stderr)")
         let port = try freeLoopbackPort()
         let server = try startCommand(builtExecutable("resonance"), ["serve", root.path, "--host", "127.0.0.1", "--port", String(port)])
         defer { Self.stop(server, "resonance serve") }
@@ -51,7 +54,7 @@ struct ViewerTests {
         // The fixture's runs are listed, under their beamtimes.
         let listed = try browser.waitFor("""
             document.querySelectorAll('section[data-label="ref_beamtime"] li[data-uid]').length === 2 &&
-            document.querySelectorAll('section[data-label="drifted_beamtime"] li[data-uid]').length >= 1
+            document.querySelectorAll('section[data-label="night-shift"] li[data-uid]').length === 2
             """, timeout: 20, "the fixture's runs in the list")
         let uids = try browser.evaluate("[...document.querySelectorAll('section[data-label=\"ref_beamtime\"] li[data-uid]')].map(li => li.dataset.uid)") as? [String]
         #expect(uids == [Self.rsoxs, Self.nexafs], "newest first")

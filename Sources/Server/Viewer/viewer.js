@@ -105,6 +105,8 @@ function fmtNum(v) {
   const a = Math.abs(v);
   return a !== 0 && (a < 1e-3 || a >= 1e6) ? v.toExponential(4) : String(+v.toPrecision(6));
 }
+// A run's frame fields (`frame_fields`; `image_fields` in servers before the rename).
+const frameFields = run => run.frame_fields || run.image_fields || [];
 const statusOf = run => run.exit_status || (run.time_stop == null ? 'running' : 'closed');
 function el(tag, props, ...children) {
   const node = document.createElement(tag);
@@ -230,12 +232,12 @@ async function reloadRun() {
   const gen = S.gen;
   const run = await getJSON(`/api/runs/${enc(S.selected)}`);
   if (gen !== S.gen) return;
-  const hadFields = (S.run.image_fields || []).map(f => f.field).join();
+  const hadFields = frameFields(S.run).map(f => f.field).join();
   const hadStreams = (S.run.streams || []).map(s => s.name).join();
   S.run = run;
   renderRun();
   if ((run.streams || []).map(s => s.name).join() !== hadStreams) setupPlot(true);
-  if ((run.image_fields || []).map(f => f.field).join() !== hadFields) setupFrames(true);
+  if (frameFields(run).map(f => f.field).join() !== hadFields) setupFrames(true);
 }
 
 function renderRun() {
@@ -257,7 +259,7 @@ function renderRun() {
     // num_events is written when the run closes; while it runs, the streams' counts.
     ['events', String(run.num_events || (run.streams || []).reduce((n, st) => n + (st.num_events || 0), 0))],
     ['operator', run.operator || '—'],
-    ['frames', (run.image_fields || []).map(f => `${f.field} ×${f.num_frames}`).join(', ') || 'none'],
+    ['frames', frameFields(run).map(f => `${f.field} ×${f.num_frames}`).join(', ') || 'none'],
   ];
   $('#run-facts').replaceChildren(...facts.map(([k, v]) => el('div', {}, el('dt', { text: k }), el('dd', { text: v, title: v }))));
 
@@ -550,7 +552,7 @@ function plotReadout(event) {
 // ---------------------------------------------------------------- frames
 
 function setupFrames(keep = false) {
-  const fields = S.run.image_fields || [];
+  const fields = frameFields(S.run);
   $('#frame-panel').hidden = fields.length === 0;
   $('#views').classList.toggle('two', fields.length > 0 && !$('#plot-panel').hidden);
   drawPlot();
@@ -564,7 +566,7 @@ function setupFrames(keep = false) {
 }
 
 async function chooseField(field) {
-  const info = (S.run.image_fields || []).find(f => f.field === field);
+  const info = frameFields(S.run).find(f => f.field === field);
   S.frames = { field, stream: info ? info.stream : 'primary', meta: null, index: -1, pixels: null, sorted: null, want: null, loading: false };
   $('#frame').dataset.index = '-1';
   const stream = S.frames.stream;
@@ -829,7 +831,7 @@ function toggleHelp(show) {
 function onKey(event) {
   if (event.ctrlKey || event.metaKey || event.altKey) return;
   const target = event.target;
-  const typing = target.matches('input[type="search"], input[type="text"], textarea');
+  const typing = target.matches('input:not([type="range"]):not([type="checkbox"]), textarea');
   if (event.key === 'Escape') {
     if (!$('#help').hidden) { toggleHelp(false); return; }
     if (typing) { target.blur(); return; }
