@@ -89,7 +89,7 @@ struct ViewerTests {
         // A writer in another process: its run appears by itself, and its plot grows.
         let writerStart = Date()
         let writer = try startCommand(builtExecutable("resonance"),
-                                      ["demo", "--db", db, "--points", "240", "--rate", "25", "--frames", "6", "--size", "64"])
+                                      ["demo", "--db", db, "--points", "300", "--rate", "25", "--frames", "6", "--size", "64"])
         defer { Self.stop(writer, "resonance demo") }
         try browser.waitFor("document.querySelectorAll('section[data-label=\"ref_beamtime\"] li[data-uid]').length >= 3",
                             timeout: 15, "the writer's new run in the list")
@@ -110,13 +110,13 @@ struct ViewerTests {
         try browser.screenshot(live)
         #expect(first < second && second < third, "points seen: \(first), \(second), \(third)")
 
-        // The writer finishes: the run closes as success with all 240 points, and its
+        // The writer finishes: the run closes as success with all 300 points, and its
         // frame run (six 64x64 frames) arrives too.
         try Self.waitUntil(timeout: 60, "resonance demo to finish") { !writer.process.isRunning }
         let demo = writer.wait()
         #expect(demo.status == 0, "resonance demo: \(demo.stderr)")
-        try browser.waitFor("document.querySelector('li[data-uid=\"\(newUID)\"]')?.dataset.status === 'success' && document.querySelector('#plot').dataset.points === '240'",
-                            timeout: 15, "the closed run with all 240 points")
+        try browser.waitFor("document.querySelector('li[data-uid=\"\(newUID)\"]')?.dataset.status === 'success' && document.querySelector('#plot').dataset.points === '300'",
+                            timeout: 15, "the closed run with all 300 points")
         try browser.waitFor("document.querySelectorAll('section[data-label=\"ref_beamtime\"] li[data-uid]').length === 4",
                             timeout: 15, "the writer's second run")
         // Keyboard: k moves up to the newest run (the frames run), which opens.

@@ -903,6 +903,8 @@ function start() {
   for (const id of ['#flow', '#fhigh', '#fscale', '#fcmap']) $(id).addEventListener('input', renderFrame);
   $('#fauto').addEventListener('click', autoContrast);
   new ResizeObserver(() => drawPlot()).observe($('#plot'));
+  // The canvas takes its colours from the theme: draw again when the system's changes.
+  matchMedia('(prefers-color-scheme: light)').addEventListener('change', () => drawPlot());
 
   const wanted = decodeURIComponent((location.hash.match(/run=([^&]+)/) || [])[1] || '');
   loadAll()
