@@ -115,7 +115,7 @@ struct ViewerTests {
         try Self.waitUntil(timeout: 60, "resonance demo to finish") { !writer.process.isRunning }
         let demo = writer.wait()
         #expect(demo.status == 0, "resonance demo: \(demo.stderr)")
-        try browser.waitFor("document.querySelector('li[data-uid=\"\(newUID)\"]')?.dataset.status === 'success' && document.querySelector('#plot').dataset.points === '300'",
+        try browser.waitFor("document.querySelector('li[data-uid=\"\(newUID)\"]')?.dataset.status === 'success' && document.querySelector('#plot').dataset.points === '300' && document.querySelector('#plot').dataset.x === 'energy'",
                             timeout: 15, "the closed run with all 300 points")
         try browser.waitFor("document.querySelectorAll('section[data-label=\"ref_beamtime\"] li[data-uid]').length === 4",
                             timeout: 15, "the writer's second run")

@@ -382,7 +382,10 @@ function fillFieldChoices() {
   if (have === fields.join()) return;
   let saved = {};
   try { saved = JSON.parse(localStorage.getItem(choiceKey()) || '{}'); } catch (_) { /* none */ }
-  const oldX = xs.value || saved.x, oldY = ys.value || saved.y;
+  // Keep what the person picked (or picked before for this plan and stream); choices made
+  // while the table had no fields yet (a run just opened) are made again.
+  const picked = xs.dataset.auto !== '1';
+  const oldX = (picked && xs.value) || saved.x, oldY = (picked && ys.value) || saved.y;
   xs.replaceChildren(...fields.map(f => el('option', { value: f, text: f })));
   ys.replaceChildren(...fields.map(f => el('option', { value: f, text: f })));
   const data = fields.filter(f => f !== 'seq_num' && f !== 'time');
@@ -393,6 +396,7 @@ function fillFieldChoices() {
   const y = fields.includes(oldY) ? oldY : data.find(f => f !== x && varies(f)) || data.find(f => f !== x) || 'time';
   xs.value = x;
   ys.value = y;
+  xs.dataset.auto = x === saved.x && y === saved.y ? '0' : '1';
 }
 
 function units(field) {
@@ -890,6 +894,7 @@ function start() {
   $('#filter').addEventListener('input', renderSide);
   $('#stream').addEventListener('change', e => choosePlotStream(e.target.value));
   const saveChoice = () => {
+    $('#xfield').dataset.auto = '0';
     try { localStorage.setItem(choiceKey(), JSON.stringify({ x: $('#xfield').value, y: $('#yfield').value })); } catch (_) { /* none */ }
     drawPlot();
   };
