@@ -115,7 +115,11 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
-            path: "Sources/Server"
+            path: "Sources/Server",
+            // The web viewer's files, compiled into the binary (why: Viewer/ViewerRoutes.swift).
+            resources: [
+                .embedInCode("Viewer/index.html"), .embedInCode("Viewer/viewer.js"), .embedInCode("Viewer/viewer.css"),
+            ]
         ),
         // `resonance`: the user's tool.
         .executableTarget(
@@ -164,6 +168,8 @@ let package = Package(
             dependencies: ["ResonanceBluesky", "Resonance", "JSONValue", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["python"]
         ),
+        // The web viewer (`GET /` of `resonance serve`) in headless Chromium.
+        .testTarget(name: "ViewerTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [

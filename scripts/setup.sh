@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs the C libraries (Debian) and the Python packages used by the interop tests and
+# Installs the C libraries and chromium (Debian) and the Python packages used by the interop tests and
 # by scripts/bench_peer.py (tensorstore, the peer benchmark).
 # Idempotent; fast when everything is already there.
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 need=()
-for pkg in libzstd-dev libblosc-dev libsqlite3-dev zlib1g-dev pkg-config; do
+# chromium: the web viewer's browser test (Tests/ViewerTests) drives it headless.
+for pkg in libzstd-dev libblosc-dev libsqlite3-dev zlib1g-dev pkg-config chromium; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
