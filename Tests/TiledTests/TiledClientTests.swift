@@ -37,7 +37,7 @@ struct TiledClientTests {
         let frames = try run.frames(field: "detector_image")
         let block = try frames.frames(0..<frames.count)
         let framesPath = dir.file("frames.bin")
-        block.withUnsafeBytes { FileManager.default.createFile(atPath: framesPath, contents: Data($0)) }
+        _ = block.withUnsafeBytes { FileManager.default.createFile(atPath: framesPath, contents: Data($0)) }
         let summaries = try catalog.allRuns()
         try catalog.close()
 
@@ -70,7 +70,7 @@ struct TiledClientTests {
             "markers": .string(markers),
         ]
         let configPath = dir.file("config.json")
-        FileManager.default.createFile(atPath: configPath, contents: Data(config.jsonText.utf8))
+        _ = FileManager.default.createFile(atPath: configPath, contents: Data(config.jsonText.utf8))
         try waitForServer(port: port)
 
         let python = try startCommand("/usr/bin/env", ["python3", packageRoot + "/Tests/TiledTests/python/tiled_client_check.py", configPath])
@@ -81,7 +81,7 @@ struct TiledClientTests {
         }
         if FileManager.default.fileExists(atPath: markers + "/grow") {
             try live.grow()
-            FileManager.default.createFile(atPath: markers + "/grown", contents: nil)
+            _ = FileManager.default.createFile(atPath: markers + "/grown", contents: nil)
         }
         let result = python.wait()
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")

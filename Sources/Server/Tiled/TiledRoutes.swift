@@ -37,7 +37,8 @@ public struct TiledRoutes: ServerRouteGroup {
                 let base = Self.base(request)
                 return try await Self.blocking(environment) {
                     let node = try TiledTree.resolve(parts, registry: environment.registry)
-                    return TiledSerialization.json(["data": try node.item(base: base, fields: nil), "error": .null, "links": .null, "meta": [:]])
+                    let item = try node.item(base: base, fields: nil)
+                    return TiledSerialization.json(["data": item, "error": .null, "links": .null, "meta": [:]])
                 }
             }
         }
@@ -47,7 +48,8 @@ public struct TiledRoutes: ServerRouteGroup {
                 let base = Self.base(request)
                 let query = TiledQuery(request)
                 return try await Self.blocking(environment) {
-                    TiledSerialization.json(try TiledSearch.page(parts, query: query, base: base, registry: environment.registry))
+                    let page = try TiledSearch.page(parts, query: query, base: base, registry: environment.registry)
+                    return TiledSerialization.json(page)
                 }
             }
         }
@@ -58,7 +60,8 @@ public struct TiledRoutes: ServerRouteGroup {
                 var fields = HTTPFields()
                 fields[.contentType] = "application/json-seq"
                 fields[.cacheControl] = "no-store"
-                return Response(status: .ok, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: try TiledDocuments.sequence(node))))
+                let bytes = try TiledDocuments.sequence(node)
+                return Response(status: .ok, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
             }
         }
         router.get(RouterPath("\(prefix)/array/full/**")) { request, context in
@@ -66,7 +69,8 @@ public struct TiledRoutes: ServerRouteGroup {
             let query = TiledQuery(request)
             return try await Self.blocking(environment) {
                 let node = try TiledTree.resolve(parts, registry: environment.registry)
-                return Self.octets(try TiledArrays.full(node, query: query))
+                let bytes = try TiledArrays.full(node, query: query)
+                return Self.octets(bytes)
             }
         }
         router.get(RouterPath("\(prefix)/array/block/**")) { request, context in
@@ -74,7 +78,8 @@ public struct TiledRoutes: ServerRouteGroup {
             let query = TiledQuery(request)
             return try await Self.blocking(environment) {
                 let node = try TiledTree.resolve(parts, registry: environment.registry)
-                return Self.octets(try TiledArrays.block(node, query: query))
+                let bytes = try TiledArrays.block(node, query: query)
+                return Self.octets(bytes)
             }
         }
     }

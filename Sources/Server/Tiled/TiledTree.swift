@@ -75,15 +75,15 @@ enum TiledTree {
         guard let label = parts.first else {
             return .root(registry.all.filter { FileManager.default.fileExists(atPath: $0.dbPath) })
         }
-        let beamtime = try beamtime(label, registry: registry)
+        let beamtime = try Self.beamtime(label, registry: registry)
         guard parts.count > 1 else { return .beamtime(beamtime) }
-        let run = try run(parts[1], in: beamtime)
+        let run = try Self.run(parts[1], in: beamtime)
         guard parts.count > 2 else { return .run(beamtime, run) }
         guard let stream = run.stream(parts[2]) else { throw noEntry(parts, upTo: 2) }
         guard parts.count > 3 else { return .stream(beamtime, run, stream) }
         guard parts[3] == "data" else { throw noEntry(parts, upTo: 3) }
         guard parts.count > 4 else { return .data(beamtime, run, stream) }
-        guard parts.count == 5, let field = try field(parts[4], run: run, stream: stream) else { throw noEntry(parts, upTo: 4) }
+        guard parts.count == 5, let field = try Self.field(parts[4], run: run, stream: stream) else { throw noEntry(parts, upTo: 4) }
         return .field(beamtime, run, stream, field)
     }
 
