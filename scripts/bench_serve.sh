@@ -45,7 +45,7 @@ runs = json.load(sys.stdin)
 table = max(runs, key=lambda r: r["num_events"] if r["plan_name"] == "nexafs" else -1)
 frames = [r for r in runs if r["plan_name"] != "nexafs"][0]
 show = json.loads(subprocess.check_output([sys.argv[1], "show", sys.argv[2], frames["uid"], "--json"]))
-print(table["uid"], frames["uid"], show["image_fields"][0]["field"])' "$BIN" "$ROOT/bench.db")
+print(table["uid"], frames["uid"], show["frame_fields"][0]["field"])' "$BIN" "$ROOT/bench.db")
 echo "table run $TABLE_UID, frame run $FRAME_UID ($FIELD)" >&2
 
 # The writer: a beamtime of 5,000 events and 100 frames of 512x512, written as fast as possible.

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import JSONValue
 import NIOCore
@@ -19,7 +20,7 @@ func json(_ response: TestResponse) throws -> JSONValue {
 
     @Test func beamtimesListsEachBeamtimeAndPassesOverTheIndex() async throws {
         let app = try fixture.server().makeApplication()
-        try await app.test(.router) { client in
+        try await app.test(.router) { client async throws in
             let response = try await client.execute(uri: "/api/beamtimes", method: .get)
             #expect(response.status == .ok)
             #expect(response.headers[.contentType] == "application/json")
@@ -35,7 +36,7 @@ func json(_ response: TestResponse) throws -> JSONValue {
 
     @Test func runsAreNewestFirstAndFiltered() async throws {
         let app = try fixture.server().makeApplication()
-        try await app.test(.router) { client in
+        try await app.test(.router) { client async throws in
             let all = try json(try await client.execute(uri: "/api/beamtimes/bt1/runs", method: .get)).arrayValue ?? []
             #expect(all.map { $0["uid"]?.stringValue } == [fixture.rsoxsUID, fixture.nexafsUID])
             #expect(Set(all[0].objectValue?.keys.map { $0 } ?? []) == ["uid", "plan_name", "sample_name", "time_start", "time_stop", "exit_status", "num_events"])
@@ -66,7 +67,7 @@ func json(_ response: TestResponse) throws -> JSONValue {
 
     @Test func runByUIDOrPrefixIsWhatShowJSONPrints() async throws {
         let app = try fixture.server().makeApplication()
-        try await app.test(.router) { client in
+        try await app.test(.router) { client async throws in
             let full = try json(try await client.execute(uri: "/api/runs/\(fixture.nexafsUID)", method: .get))
             let prefix = try json(try await client.execute(uri: "/api/runs/aaaa1111", method: .get))
             #expect(full == prefix)
@@ -88,7 +89,7 @@ func json(_ response: TestResponse) throws -> JSONValue {
 
     @Test func tableAsColumnarJSONWithFieldsAndAfterSeq() async throws {
         let app = try fixture.server().makeApplication()
-        try await app.test(.router) { client in
+        try await app.test(.router) { client async throws in
             let response = try await client.execute(uri: "/api/runs/aaaa1111/streams/primary/table", method: .get)
             #expect(response.status == .ok)
             let text = String(buffer: response.body)
@@ -123,7 +124,7 @@ func json(_ response: TestResponse) throws -> JSONValue {
 
     @Test func framesDescribedAndReadRawNpyAndRegions() async throws {
         let app = try fixture.server().makeApplication()
-        try await app.test(.router) { client in
+        try await app.test(.router) { client async throws in
             let info = try json(try await client.execute(uri: "/api/runs/aaaa1111/frames/ccd", method: .get))
             #expect(info["count"]?.intValue == Int64(Fixture.frameCount))
             #expect(info["shape"] == [3, 4, 5])
@@ -162,7 +163,7 @@ func json(_ response: TestResponse) throws -> JSONValue {
 
     @Test func searchReadsTheMasterIndex() async throws {
         let app = try fixture.server().makeApplication()
-        try await app.test(.router) { client in
+        try await app.test(.router) { client async throws in
             let hits = try json(try await client.execute(uri: "/api/search?plan=nexafs", method: .get)).arrayValue ?? []
             #expect(hits.map { $0["uid"]?.stringValue } == [fixture.nexafsUID])
             #expect(hits.first?["researcher"]?.stringValue == "Ada")
@@ -173,7 +174,7 @@ func json(_ response: TestResponse) throws -> JSONValue {
         }
         var config = try fixture.configuration()
         config.index = nil
-        try await ServerApplication(configuration: config).makeApplication().test(.router) { client in
+        try await ServerApplication(configuration: config).makeApplication().test(.router) { client async throws in
             let response = try await client.execute(uri: "/api/search", method: .get)
             #expect(response.status == .notFound)
             #expect(try json(response)["detail"]?.stringValue?.contains("--index") == true)
@@ -182,7 +183,7 @@ func json(_ response: TestResponse) throws -> JSONValue {
 
     @Test func unknownRoutesAreProblemJSON() async throws {
         let app = try fixture.server().makeApplication()
-        try await app.test(.router) { client in
+        try await app.test(.router) { client async throws in
             let response = try await client.execute(uri: "/api/nothing", method: .get)
             #expect(response.status == .notFound)
             #expect(response.headers[.contentType] == "application/problem+json")

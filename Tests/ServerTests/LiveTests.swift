@@ -52,7 +52,7 @@ import Testing
         let fixture = try Fixture()
         try Self.makeBeamtime(fixture.root + "/live.db")
         let app = ServerApplication(configuration: try Self.liveConfiguration(fixture)).makeApplication()
-        try await app.test(.live) { client in
+        try await app.test(.live) { client async throws in
             let port = try #require(client.port)
             let sse = try SSEReader(port: port, query: "?beamtime=live")
             #expect(sse.status == 200)
@@ -95,7 +95,7 @@ import Testing
         let fixture = try Fixture()
         try Self.makeBeamtime(fixture.root + "/live.db")
         let app = ServerApplication(configuration: try Self.liveConfiguration(fixture)).makeApplication()
-        try await app.test(.live) { client in
+        try await app.test(.live) { client async throws in
             let port = try #require(client.port)
             var first: SSEReader? = try SSEReader(port: port)
             let writer = try startCommand("/usr/bin/env", ["python3", "-c", Self.pythonWriter, fixture.root + "/live.db", "30", "0.05"])
@@ -124,7 +124,7 @@ import Testing
     @Test func aNewBeamtimeIsFoundAndAnnounced() async throws {
         let fixture = try Fixture()
         let app = ServerApplication(configuration: try Self.liveConfiguration(fixture)).makeApplication()
-        try await app.test(.live) { client in
+        try await app.test(.live) { client async throws in
             let port = try #require(client.port)
             let sse = try SSEReader(port: port)
             let writer = try startCommand(builtExecutable("ResonanceFaultWriter"), [fixture.root + "/fresh.db", "events", "0.02"])

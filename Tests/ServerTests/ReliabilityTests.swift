@@ -11,7 +11,7 @@ import Testing
     @Test func aThousandIdleConnectionsDoNotStopOtherClientsAndAreClosed() async throws {
         let fixture = try Fixture()
         let app = try fixture.server().makeApplication()
-        try await app.test(.live) { client in
+        try await app.test(.live) { client async throws in
             let port = try #require(client.port)
             var idle: [RawHTTP] = []
             for _ in 0..<1000 { idle.append(try RawHTTP(port: port, timeout: 6)) }
@@ -31,7 +31,7 @@ import Testing
         let fixture = try Fixture()
         let key = try KeyStore(root: fixture.root).add(name: "k")
         let app = try fixture.server().makeApplication()
-        try await app.test(.live) { client in
+        try await app.test(.live) { client async throws in
             let port = try #require(client.port)
             let slowHead = try RawHTTP(port: port, timeout: 6)
             try slowHead.send("GET /api/beamtimes HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import JSONValue
 import NIOCore
@@ -34,7 +35,7 @@ import Testing
         let fixture = try Fixture()
         let key = try KeyStore(root: fixture.root).add(name: "recorder")
         let app = try fixture.server().makeApplication()
-        try await app.test(.router) { client in
+        try await app.test(.router) { client async throws in
             let body = ByteBuffer(string: Self.document + "\n")
             var refusals: [String] = []
             for header in [nil, "Bearer wrong", "Bearer " + key + "x", "Basic abc", "Bearer"] as [String?] {
@@ -60,7 +61,7 @@ import Testing
         let fixture = try Fixture()
         let key = try KeyStore(root: fixture.root).add(name: "viewer")
         let app = try fixture.server(requireKey: true).makeApplication()
-        try await app.test(.router) { client in
+        try await app.test(.router) { client async throws in
             #expect(try await client.execute(uri: "/api/beamtimes", method: .get).status == .unauthorized)
             #expect(try await client.execute(uri: "/api/runs/aaaa1111", method: .get).status == .unauthorized)
             #expect(try await client.execute(uri: "/api/beamtimes", method: .get, headers: [.authorization: "Bearer " + key]).status == .ok)
@@ -108,7 +109,7 @@ import Testing
     @Test func pathAbuseOverASocketGetsAClearStatus() async throws {
         let fixture = try Fixture()
         let app = try fixture.server().makeApplication()
-        try await app.test(.live) { client in
+        try await app.test(.live) { client async throws in
             let port = try #require(client.port)
             for target in ["/api/beamtimes/../bt1/runs", "/api/beamtimes/%2e%2e/runs", "/api/runs/%00aaaa1111",
                            "/api/runs/aaaa1111/frames/..%2f..%2fetc/0"] {
@@ -128,7 +129,7 @@ import Testing
         let fixture = try Fixture()
         let key = try KeyStore(root: fixture.root).add(name: "recorder")
         let app = try fixture.server(maxBody: 4096).makeApplication()
-        try await app.test(.live) { client in
+        try await app.test(.live) { client async throws in
             let port = try #require(client.port)
             let big = Array((String(repeating: Self.document + "\n", count: 100)).utf8)
             let response = try RawHTTP.request(port: port, "POST", "/api/beamtimes/bt1/documents", headers: ["Authorization": "Bearer " + key], body: big)
@@ -150,7 +151,7 @@ import Testing
         let fixture = try Fixture()
         let key = try KeyStore(root: fixture.root).add(name: "recorder")
         let app = try fixture.server().makeApplication()
-        try await app.test(.router) { client in
+        try await app.test(.router) { client async throws in
             let stop = #"["stop", {"uid": "0f0f0f0f-0000-4000-8000-0000000000ff", "run_start": "0f0f0f0f-0000-4000-8000-000000000001", "time": 1700000001.0, "exit_status": "success"}]"#
             let resource = #"["resource", {"uid": "r1", "spec": "NPY_SEQ", "root": "/etc", "resource_path": "passwd", "resource_kwargs": {}, "run_start": "0f0f0f0f-0000-4000-8000-000000000001"}]"#
             let body = [Self.document, "{not json", resource, #"["nonsense", {}]"#, stop].joined(separator: "\n")

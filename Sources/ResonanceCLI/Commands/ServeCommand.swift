@@ -84,9 +84,9 @@ struct ServeCommand: ParsableCommand {
             return handler
         }
         var server = ServerApplication(configuration: configuration, routeGroups: ServerRouteGroups.extra)
-        let host = host
+        let host = host, root = configuration.root
         server.onListening = { port in
-            FileHandle.standardError.write(Data("resonance serve: \(configuration.root) on http://\(host):\(port)\n".utf8))
+            FileHandle.standardError.write(Data("resonance serve: \(root) on http://\(host):\(port)\n".utf8))
         }
         let done = DispatchSemaphore(value: 0)
         let failure = ErrorBox()

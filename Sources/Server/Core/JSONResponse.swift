@@ -13,10 +13,10 @@ enum Responses {
     }
 
     static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
-        bytes(bytes, contentType: "application/json", status: status)
+        raw(bytes, contentType: "application/json", status: status)
     }
 
-    static func bytes(_ bytes: [UInt8], contentType: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+    static func raw(_ bytes: [UInt8], contentType: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = contentType
         fields[.cacheControl] = "no-store"

@@ -8,13 +8,9 @@ public struct ServerRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The name of the API key the request presented, once ``KeyAuthMiddleware`` accepted it.
     public var keyName: String?
-    /// Request bodies larger than this are refused with 413 (routes that read a body
-    /// collect at most this much; ``ServerConfiguration/maxBodyBytes``).
-    public var maxUploadSize: Int
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.keyName = nil
-        self.maxUploadSize = ServerConfiguration.defaultMaxBodyBytes
     }
 }

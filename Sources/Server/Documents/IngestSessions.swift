@@ -102,7 +102,7 @@ public final class IngestSessions: Service, Sendable {
                     if document.name == .stop { session.openRun = nil }
                 } catch {
                     outcome.errorCount += 1
-                    if outcome.errors.count < maxReportedErrors { outcome.errors.append((number, error.description)) }
+                    if outcome.errors.count < maxReportedErrors { outcome.errors.append((number, "\(error)")) }
                 }
             }
         }

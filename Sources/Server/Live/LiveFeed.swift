@@ -71,8 +71,9 @@ public final class LiveFeed: Service, Sendable {
             return (.messages(Array(missed)), key)
         }
         let cancel: @Sendable () -> Void = { [weak self] in
-            let removed = self?.state.withLock { s in s.subscribers.removeValue(forKey: key) }
-            removed??.continuation.finish()
+            guard let self else { return }
+            let removed = self.state.withLock { s in s.subscribers.removeValue(forKey: key) }
+            removed?.continuation.finish()
         }
         continuation.onTermination = { _ in cancel() }
         return (replay, stream, cancel)

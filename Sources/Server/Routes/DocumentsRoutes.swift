@@ -40,7 +40,7 @@ struct DocumentsRoutes: ServerRouteGroup {
             var bytes: [UInt8] = []
             JSONValue.object(object).write(into: &bytes)
             bytes.append(0x0A)
-            return Responses.bytes(bytes, contentType: "application/problem+json", status: .unprocessableContent)
+            return Responses.raw(bytes, contentType: "application/problem+json", status: .unprocessableContent)
         }
     }
 }

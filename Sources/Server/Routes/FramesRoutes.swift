@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import JSONValue
 import Resonance
@@ -51,12 +52,12 @@ struct FramesRoutes: ServerRouteGroup {
                 switch format {
                 case "npy":
                     let file = pixels.withUnsafeBytes { NPYWriter.encode(dtype: frame.dtype, shape: [rows.count, cols.count], data: $0) }
-                    return Responses.bytes(file, contentType: "application/octet-stream", headers: headers)
+                    return Responses.raw(file, contentType: "application/octet-stream", headers: headers)
                 case "png":
                     let image = try pixels.withUnsafeBytes { try QuickLook.png($0, dtype: frame.dtype, rows: rows.count, columns: cols.count) }
-                    return Responses.bytes(image, contentType: "image/png", headers: headers)
+                    return Responses.raw(image, contentType: "image/png", headers: headers)
                 default:
-                    return Responses.bytes(pixels, contentType: "application/octet-stream", headers: headers)
+                    return Responses.raw(pixels, contentType: "application/octet-stream", headers: headers)
                 }
             }
         }

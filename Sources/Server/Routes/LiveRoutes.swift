@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import JSONValue
 import NIOCore
@@ -19,12 +20,11 @@ struct LiveRoutes: ServerRouteGroup {
                 throw Problem.notFound("no beamtime labelled \(beamtime.debugDescription) is served")
             }
             let lastText = try request.headers[HTTPField.Name("Last-Event-ID")!] ?? query.string("last_event_id", maxLength: 32)
-            var lastEventID: UInt64?
-            if let lastText {
-                guard let value = UInt64(lastText.trimmingCharacters(in: .whitespaces)) else {
-                    throw Problem.badRequest("Last-Event-ID \(lastText.debugDescription) is not an id this server gives (a decimal number)")
+            let lastEventID: UInt64? = try lastText.map { text in
+                guard let value = UInt64(text.trimmingCharacters(in: .whitespaces)) else {
+                    throw Problem.badRequest("Last-Event-ID \(text.debugDescription) is not an id this server gives (a decimal number)")
                 }
-                lastEventID = value
+                return value
             }
             let live = environment.live
             let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-store", HTTPField.Name("X-Accel-Buffering")!: "no"]

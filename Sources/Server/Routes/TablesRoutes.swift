@@ -49,11 +49,11 @@ struct TablesRoutes: ServerRouteGroup {
                     // The whole table: ResonanceFormats' writer, as `resonance table` uses.
                     var body: [UInt8] = []
                     try TableWriter.write(table, as: format == "csv" ? .csv : .columns) { body += $0 }
-                    return format == "csv" ? Responses.bytes(body, contentType: "text/csv; charset=utf-8") : Responses.json(bytes: body)
+                    return format == "csv" ? Responses.raw(body, contentType: "text/csv; charset=utf-8") : Responses.json(bytes: body)
                 }
                 let rows = first..<table.count
                 if format == "csv" {
-                    return Responses.bytes(TableEncoding.csv(columns, rows: rows), contentType: "text/csv; charset=utf-8")
+                    return Responses.raw(TableEncoding.csv(columns, rows: rows), contentType: "text/csv; charset=utf-8")
                 }
                 return Responses.json(bytes: TableEncoding.json(columns, rows: rows))
             }
