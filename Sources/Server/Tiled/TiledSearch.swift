@@ -27,6 +27,18 @@ enum TiledSearch {
         case .beamtime(let beamtime):
             let page = try TiledRuns.page(beamtime.catalog, filters: filters, sort: sort, offset: offset, limit: countOnly ? 0 : limit)
             count = page.count
+            if fields?.isEmpty == true {
+                // Keys only (the client listing keys): no run is read beyond its summary row.
+                let link = "\(base)/metadata/\(TiledSerialization.linkPath([beamtime.label]))/"
+                let ancestors: JSONValue = [.string(beamtime.label)]
+                let empty: JSONObject = ["ancestors": ancestors, "structure_family": .null, "specs": .null, "metadata": .null,
+                                         "structure": .null, "access_tags": .null, "sorting": .null, "data_sources": .null]
+                let items: [JSONValue] = page.runs.map {
+                    ["id": .string($0.uid), "attributes": .object(empty), "links": ["self": .string(link + $0.uid)], "meta": .null]
+                }
+                let path = TiledSerialization.linkPath(parts)
+                return envelope(items: items, count: count, link: "\(base)/search/\(path)", offset: offset, limit: limit, countOnly: false)
+            }
             for summary in page.runs {
                 // A run deleted between the listing and this read is left out of the page.
                 guard let run = try? beamtime.catalog.run(summary.uid) else { continue }
@@ -48,6 +60,10 @@ enum TiledSearch {
         let path = TiledSerialization.linkPath(parts)
         let link = "\(base)/search/\(path)"
         let items = try children.map { try $0.item(base: base, fields: fields) }
+        return envelope(items: items, count: count, link: link, offset: offset, limit: limit, countOnly: countOnly)
+    }
+
+    static func envelope(items: [JSONValue], count: Int, link: String, offset: Int, limit: Int, countOnly: Bool) -> JSONValue {
         let next: JSONValue = !countOnly && offset + limit < count ? .string("\(link)?page[offset]=\(offset + limit)&page[limit]=\(limit)") : .null
         return [
             "data": .array(items), "error": .null,
