@@ -181,6 +181,12 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Tiled's Python client against `resonance serve` (python/ drives the client).
+        .testTarget(
+            name: "TiledTests",
+            dependencies: ["Resonance", "JSONValue", "TestSupport"],
+            exclude: ["python"]
+        ),
         .testTarget(
             name: "CLITests",
             dependencies: ["Resonance", "JSONValue", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]

@@ -26,3 +26,7 @@ fi
 if ! python3 -c 'import tensorstore' 2>/dev/null; then
     python3 -m pip install -q --disable-pip-version-check tensorstore
 fi
+# Tiled's Python client, which TiledTests drive against `resonance serve` (docs/tiled.md).
+if ! python3 -c 'import tiled, httpx; assert tiled.__version__ == "0.2.20"' 2>/dev/null; then
+    python3 -m pip install -q --disable-pip-version-check "tiled[client]==0.2.20"
+fi

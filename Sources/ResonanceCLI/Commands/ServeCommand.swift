@@ -102,7 +102,7 @@ struct ServeCommand: ParsableCommand {
 
 /// Route groups of other modules `resonance serve` adds (the web viewer, Tiled).
 enum ServerRouteGroups {
-    static var extra: [any ServerRouteGroup] { [ViewerRoutes()] }
+    static var extra: [any ServerRouteGroup] { [ViewerRoutes(), TiledRoutes()] }
 }
 
 /// The server task's error, handed to the waiting main thread.

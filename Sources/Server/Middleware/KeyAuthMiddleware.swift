@@ -15,7 +15,7 @@ struct KeyAuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let isRead = request.method == .get || request.method == .head
-        let needed = !isRead || (requireKeyForReads && request.uri.path.hasPrefix("/api/"))
+        let needed = !isRead || (requireKeyForReads && request.uri.path.hasPrefix("/api/") && !Self.openPaths.contains(request.uri.path))
         var context = context
         if let presented = Self.presentedKey(request) {
             guard let name = presented.map({ keys.verify($0) }) ?? nil else { throw Problem.unauthorized }
@@ -25,6 +25,11 @@ struct KeyAuthMiddleware: RouterMiddleware {
         }
         return try await next(request, context)
     }
+
+    /// Reads that need no key even with `--require-key`: Tiled's API description, which the
+    /// Tiled client fetches before it sends its key (it tells the client how to
+    /// authenticate, and holds no data).
+    static let openPaths: Set<String> = ["/api/v1", "/api/v1/"]
 
     /// nil: no credential at all; .some(nil): a credential that is not a key (a malformed
     /// header); .some(key): the key to check.
