@@ -1,5 +1,6 @@
 import Foundation
 import JSONValue
+import Resonance
 import Testing
 
 @Suite("resonance plot")
@@ -84,5 +85,49 @@ struct PlotCommandTests {
         let missing = try resonance("plot", dir.file("nope.db"), "abcdef0123", "--x", "a", "--y", "b")
         #expect(missing.stderr.contains("nope.db: no such file"))
         #expect(!FileManager.default.fileExists(atPath: dir.file("abcdef01-b.png")))
+    }
+
+    /// A long run is thinned to what the plot can show: the SVG holds a bounded number of
+    /// points, yet a single-event spike and the line's ends survive.
+    @Test func aLongRunKeepsWhatCanBeSeen() throws {
+        let long = dir.file("long.db")
+        let events = 120_000, spike = 77_777
+        var uid = ""
+        try RunWriter(dbPath: long, sample: .init(name: "noise")).open { writer in
+            uid = try writer.openRun("count")
+            try writer.openStream("primary")
+            for k in 0..<events {
+                // A wave with pseudo-random noise in 0...1; one event far above the rest.
+                let noise = Double((k &* 2_654_435_761) % 1_000) / 1_000
+                let value = k == spike ? 50.0 : 0.5 + 0.3 * sin(Double(k) / 5_000) + 0.2 * noise
+                try writer.writeEvent(["x": .double(Double(k) * 0.01), "y": .double(value)])
+            }
+            try writer.closeRun()
+        }
+        let svg = dir.file("long.svg")
+        let result = try resonance("plot", long, uid, "--x", "x", "--y", "y", "--output", svg)
+        #expect(result.status == 0, "\(result.stderr)")
+        let out = try runPython("""
+            import sys, json
+            import xml.etree.ElementTree as ET
+            root = ET.parse(sys.argv[1]).getroot()
+            ns = "{http://www.w3.org/2000/svg}"
+            lines = list(root.iter(ns + "polyline"))
+            pts = [tuple(map(float, p.split(","))) for l in lines for p in l.get("points").split()]
+            texts = [t.text for t in root.iter(ns + "text")]
+            print(json.dumps({"lines": len(lines), "points": len(pts), "ys": sorted(y for _, y in pts)[:3],
+                              "first_x": pts[0][0], "last_x": pts[-1][0],
+                              "subtitle": [t for t in texts if "points" in t]}))
+            """, [svg])
+        let json = try JSONValue(parsing: out)
+        #expect(json["lines"] == 1)
+        let points = try #require(json["points"]?.intValue)
+        // At most first, lowest, highest and last of each of 2 x 960 buckets (+ the last x's own).
+        #expect(points > 1_000 && points <= 4 * 2 * 960 + 1, "\(points) points drawn")
+        // The spike is the one point near the top; every other point lies far below it.
+        let ys = json["ys"]?.arrayValue?.compactMap(\.doubleValue) ?? []
+        #expect(ys.count == 3 && ys[1] - ys[0] > 100, "\(ys)")
+        #expect((json["first_x"]?.doubleValue ?? 0) < (json["last_x"]?.doubleValue ?? 0))
+        #expect(json["subtitle"]?.arrayValue?.first?.stringValue?.contains("120000 points") == true)
     }
 }

@@ -67,20 +67,33 @@ struct PlotCommand: ParsableCommand {
     func run() throws {
         let (catalog, run) = try target.lookUp()
         let streamInfo = try RunLookup.stream(stream, of: run)
-        let table = try run.table(stream: stream)
-        let xAxis = try axis(x, table: table, stream: streamInfo)
-        let yAxis = try axis(y, table: table, stream: streamInfo)
+        // Two passes over the events, a batch at a time: the first counts and finds the
+        // x range, the second keeps the points that can be seen at that range.
+        var survey = PlotSurvey()
+        try run.forEachTableBatch(stream: stream) { batch in
+            survey.add(x: try batch.doubles(x, missing: .nan), y: try batch.doubles(y, missing: .nan))
+        }
+        guard survey.finitePairs > 0 else {
+            throw CommandError("nothing to plot: no event of stream \(stream.debugDescription) in run \(run.uid) has finite \(x) and \(y) values (\(survey.events) events)")
+        }
+        // Unix seconds make unreadable ticks; seconds since the first event do not.
+        let xOrigin = x == "time" ? survey.firstX ?? 0 : 0
+        let yOrigin = y == "time" ? survey.firstY ?? 0 : 0
+        var series = PlotSeries(survey: survey, width: width, xOrigin: xOrigin)
+        try run.forEachTableBatch(stream: stream) { batch in
+            var xs = try batch.doubles(x, missing: .nan), ys = try batch.doubles(y, missing: .nan)
+            if xOrigin != 0 { xs = xs.map { $0 - xOrigin } }
+            if yOrigin != 0 { ys = ys.map { $0 - yOrigin } }
+            series.add(x: xs, y: ys)
+        }
         let path = output ?? Self.defaultName(uid: run.uid, y: y)
 
-        var plot = LinePlot(x: xAxis, y: yAxis, title: "", subtitle: "", width: width, height: height)
-        let finite = plot.finitePairs
-        guard finite > 0 else {
-            throw CommandError("nothing to plot: no event of stream \(stream.debugDescription) in run \(run.uid) has finite \(x) and \(y) values (\(table.count) events)")
-        }
-        let gaps = plot.pieces().count - 1
+        let finite = survey.finitePairs, gaps = survey.pieces - 1
+        var plot = LinePlot(x: axis(x, stream: streamInfo), y: axis(y, stream: streamInfo), pieces: series.finish(),
+                            title: "", subtitle: "", width: width, height: height)
         plot.title = [run.planName, run.uid, run.sample?.name].compactMap { $0 }.joined(separator: "  ")
         plot.subtitle = "\((catalog.dbPath as NSString).lastPathComponent)  stream \(stream)  \(finite) point\(finite == 1 ? "" : "s")"
-            + (finite < table.count ? ", \(table.count - finite) not finite" : "")
+            + (finite < survey.events ? ", \(survey.events - finite) not finite" : "")
             + (gaps > 0 ? ", \(gaps) gap\(gaps == 1 ? "" : "s")" : "")
         let figure = plot.figure()
 
@@ -97,16 +110,11 @@ struct PlotCommand: ParsableCommand {
         Output.print(path)
     }
 
-    /// A column as doubles (NaN where missing), titled with its units.
-    func axis(_ name: String, table: EventTable, stream: EventStream) throws -> LinePlot.Axis {
-        var values = try table.doubles(name, missing: .nan)
-        if name == "time" {
-            // Unix seconds make unreadable ticks; seconds since the first event do not.
-            let start = values.first { $0.isFinite } ?? 0
-            values = values.map { $0 - start }
-            return LinePlot.Axis(values: values, name: "time", units: "s from first event")
-        }
-        return LinePlot.Axis(values: values, name: name, units: RunLookup.units(of: name, in: stream))
+    /// An axis titled with its column's units (`time`: seconds from the first event).
+    func axis(_ name: String, stream: EventStream) -> LinePlot.Axis {
+        name == "time"
+            ? LinePlot.Axis(name: "time", units: "s from first event")
+            : LinePlot.Axis(name: name, units: RunLookup.units(of: name, in: stream))
     }
 
     /// "<uid8>-<y>.png", the field name made safe for a file name.

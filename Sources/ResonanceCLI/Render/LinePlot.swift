@@ -1,10 +1,10 @@
 /// Lays out a line plot of y against x as a ``Figure``: a title, a framed plot area with
 /// grid lines, ticks and labels, axis titles, and the data as a line that breaks wherever
 /// x or y is not finite (NaN, a missing value, an infinity). Few points also get markers.
+/// It draws the points it is given; ``PlotSeries`` chooses them.
 struct LinePlot {
-    /// One axis: its values and title parts.
+    /// One axis's title parts.
     struct Axis {
-        var values: [Double]
         /// The field name, e.g. "energy".
         var name: String
         /// Units from the stream's data_keys, e.g. "eV".
@@ -13,6 +13,8 @@ struct LinePlot {
 
     var x: Axis
     var y: Axis
+    /// Runs of consecutive finite (x, y) points, each drawn as one line (``PlotSeries``).
+    var pieces: [[(Double, Double)]]
     /// First line at the top, e.g. "nexafs  0193ab12cd  PS-b-PMMA".
     var title: String
     /// Second, grey line, e.g. "stream primary, 200 points, 1 gap".
@@ -25,28 +27,8 @@ struct LinePlot {
     /// At most this many points get a marker each.
     static let markerLimit = 150
 
-    /// The pairs where both coordinates are finite.
-    var finitePairs: Int { zip(x.values, y.values).filter { $0.isFinite && $1.isFinite }.count }
-
-    /// Pieces of consecutive finite points: each is drawn as one line.
-    func pieces() -> [[(Double, Double)]] {
-        var pieces: [[(Double, Double)]] = []
-        var current: [(Double, Double)] = []
-        for (a, b) in zip(x.values, y.values) {
-            if a.isFinite && b.isFinite {
-                current.append((a, b))
-            } else if !current.isEmpty {
-                pieces.append(current)
-                current = []
-            }
-        }
-        if !current.isEmpty { pieces.append(current) }
-        return pieces
-    }
-
     /// The figure; needs at least one finite (x, y) pair.
     func figure() -> Figure {
-        let pieces = pieces()
         let points = pieces.flatMap { $0 }
         precondition(!points.isEmpty, "a plot needs at least one finite point")
         let (xLow, xHigh) = Self.range(points.map(\.0))
