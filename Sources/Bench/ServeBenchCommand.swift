@@ -38,7 +38,7 @@ struct ServeBenchCommand: ParsableCommand {
     var seconds: Double = 10
 
     func run() throws {
-        let catalog = try Catalog(dbPath: db)
+        let catalog = try Catalog(dbPath: db).open()
         let tableRun = self.tableRun, frameRun = self.frameRun, field = self.field
         let cases: [(String, @Sendable () throws -> Void)] = [
             ("metadata", { _ = try catalog.run(tableRun) }),
