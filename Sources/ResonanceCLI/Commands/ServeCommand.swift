@@ -50,6 +50,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Close connections idle (or stalled mid-request) this long.", valueName: "seconds"))
     var idleTimeout: Int = 30
 
+    @Option(help: ArgumentHelp("Memory for unchanging responses (finished runs, frames) kept for the next identical request, in MiB (0: none).", valueName: "MiB"))
+    var responseCacheMib: Int = ServerConfiguration.defaultResponseCacheBytes >> 20
+
     @Flag(help: "Accept resource/stream_resource documents, which make the server read files they name.")
     var allowExternalFiles = false
 
@@ -60,6 +63,7 @@ struct ServeCommand: ParsableCommand {
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535 (got \(port))") }
         guard maxBodyMib >= 1 else { throw ValidationError("--max-body-mib must be at least 1 (got \(maxBodyMib))") }
+        guard (0...65536).contains(responseCacheMib) else { throw ValidationError("--response-cache-mib must be 0...65536 (got \(responseCacheMib))") }
         guard idleTimeout >= 1 else { throw ValidationError("--idle-timeout must be at least 1 second (got \(idleTimeout))") }
     }
 
@@ -71,6 +75,7 @@ struct ServeCommand: ParsableCommand {
         configuration.maxBodyBytes = maxBodyMib << 20
         configuration.idleTimeout = .seconds(idleTimeout)
         configuration.allowExternalFiles = allowExternalFiles
+        configuration.responseCacheBytes = responseCacheMib << 20
         if let index {
             do {
                 configuration.index = try MasterIndexes.reader(at: index).open()

@@ -21,6 +21,10 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(30)
     /// Threads for the blocking core (SQLite, Zarr, ingest); see ``BlockingPool``.
     public var blockingThreads: Int = max(4, ProcessInfo.processInfo.activeProcessorCount * 2)
+    /// Bytes of unchanging responses (finished runs' metadata and tables, frames) kept in
+    /// memory for the next identical request (``ResponseCache``); 0 turns the cache off.
+    public var responseCacheBytes: Int = defaultResponseCacheBytes
+    public static let defaultResponseCacheBytes = 256 << 20
     /// How often the live feed looks for commits of other processes (and new beamtimes).
     public var livePollInterval: Duration = .milliseconds(50)
     /// How often ROOT is scanned for new beamtimes.

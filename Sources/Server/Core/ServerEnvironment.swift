@@ -1,7 +1,7 @@
 import Logging
 
 /// What every route group shares: the configuration, the beamtimes, the blocking pool, the
-/// keys and the live feed. One per running server.
+/// keys, the live feed and the response cache. One per running server.
 public final class ServerEnvironment: Sendable {
     public let configuration: ServerConfiguration
     public let registry: BeamtimeRegistry
@@ -9,6 +9,7 @@ public final class ServerEnvironment: Sendable {
     public let keys: KeyStore
     public let live: LiveFeed
     public let ingest: IngestSessions
+    public let responses: ResponseCache
     public let logger: Logger
 
     public init(configuration: ServerConfiguration, logger: Logger) {
@@ -17,6 +18,7 @@ public final class ServerEnvironment: Sendable {
         registry = BeamtimeRegistry(root: configuration.root, logger: logger)
         blocking = BlockingPool(threads: configuration.blockingThreads)
         keys = KeyStore(root: configuration.root)
+        responses = ResponseCache(capacity: configuration.responseCacheBytes)
         live = LiveFeed(registry: registry, blocking: blocking, configuration: configuration, logger: logger)
         ingest = IngestSessions(registry: registry, blocking: blocking, configuration: configuration, logger: logger)
     }

@@ -11,9 +11,10 @@ import ResonanceFormats
 /// quick look `resonance frames --export` writes.
 struct FramesRoutes: ServerRouteGroup {
     func addRoutes(to router: Router<ServerRequestContext>, environment: ServerEnvironment) {
-        router.get("/api/runs/:uid/frames/:field") { _, context in
+        router.get("/api/runs/:uid/frames/:field") { request, context in
             let uid = try context.parameters.require("uid")
             let field = try context.parameters.require("field")
+            if let kept = environment.responses.response(for: request) { return kept }
             return try await environment.blocking.run {
                 let (_, run) = try RunLocator.find(uid, in: environment.registry)
                 let (info, frames) = try Self.frames(run, field)
@@ -24,7 +25,7 @@ struct FramesRoutes: ServerRouteGroup {
                     "codec": info.codec.map(JSONValue.string) ?? (frames.codecs.isEmpty ? JSONValue.null : JSONValue.string(frames.codecs.joined(separator: ","))),
                     "zarr_codecs": JSONValue(frames.codecs),
                     "seq_nums": .array(frames.seqNums.map { .int($0) }),
-                ])
+                ], keptIn: environment.responses, for: request, immutable: !run.isOpen && uid == run.uid)
             }
         }
 
@@ -39,6 +40,7 @@ struct FramesRoutes: ServerRouteGroup {
             let format = try query.choice("format", ["raw", "npy", "png"], default: "raw")
             let rowsText = try query.string("rows", maxLength: 64)
             let colsText = try query.string("cols", maxLength: 64)
+            if let kept = environment.responses.response(for: request) { return kept }
             return try await environment.blocking.run {
                 let (_, run) = try RunLocator.find(uid, in: environment.registry)
                 let (_, frames) = try Self.frames(run, field)
@@ -49,15 +51,22 @@ struct FramesRoutes: ServerRouteGroup {
                 let headers: HTTPFields = [
                     HTTPField.Name("X-Shape")!: "\(rows.count),\(cols.count)", HTTPField.Name("X-Dtype")!: frame.dtype.rawValue,
                 ]
+                // A frame named by its index never changes; "the last one" (-1) of a live
+                // run is a different frame tomorrow.
+                let immutable = uid == run.uid && (index >= 0 || !run.isOpen)
+                func response(_ bytes: [UInt8], _ contentType: String) -> Response {
+                    Responses.raw(bytes, contentType: contentType, headers: headers,
+                                  keptIn: environment.responses, for: request, immutable: immutable)
+                }
                 switch format {
                 case "npy":
-                    let file = pixels.withUnsafeBytes { NPYWriter.encode(dtype: frame.dtype, shape: [rows.count, cols.count], data: $0) }
-                    return Responses.raw(file, contentType: "application/octet-stream", headers: headers)
+                    return response(pixels.withUnsafeBytes { NPYWriter.encode(dtype: frame.dtype, shape: [rows.count, cols.count], data: $0) },
+                                    "application/octet-stream")
                 case "png":
-                    let image = try pixels.withUnsafeBytes { try QuickLook.png($0, dtype: frame.dtype, rows: rows.count, columns: cols.count) }
-                    return Responses.raw(image, contentType: "image/png", headers: headers)
+                    return response(try pixels.withUnsafeBytes { try QuickLook.png($0, dtype: frame.dtype, rows: rows.count, columns: cols.count) },
+                                    "image/png")
                 default:
-                    return Responses.raw(pixels, contentType: "application/octet-stream", headers: headers)
+                    return response(pixels, "application/octet-stream")
                 }
             }
         }

@@ -35,13 +35,15 @@ struct RunsRoutes: ServerRouteGroup {
             }
         }
 
-        router.get("/api/runs/:uid") { _, context in
+        router.get("/api/runs/:uid") { request, context in
             let uid = try context.parameters.require("uid")
+            if let kept = environment.responses.response(for: request) { return kept }
             return try await environment.blocking.run {
                 let (beamtime, run) = try RunLocator.find(uid, in: environment.registry)
                 var object = RunDescription.run(run).objectValue ?? [:]
                 object["beamtime"] = .string(beamtime.label)
-                return Responses.json(.object(object))
+                return Responses.json(.object(object), keptIn: environment.responses, for: request,
+                                      immutable: !run.isOpen && uid == run.uid)
             }
         }
     }
