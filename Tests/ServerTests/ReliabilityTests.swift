@@ -72,18 +72,16 @@ import Testing
             }
             usleep(20_000)
         }
-        server.process.terminate()
-        throw RawHTTP.Failure(description: "resonance serve did not print its address: \(server.wait().stderr)")
+        throw RawHTTP.Failure(description: "resonance serve did not print its address: \(server.stop().stderr)")
     }
 
-    @Test(.disabled("fails in the merged tree: the retry after kill -9 gets no response within 60 s; issue #15 note"))
-    func killedDuringAPostThenARetryCompletesTheRun() async throws {
+    @Test func killedDuringAPostThenARetryCompletesTheRun() async throws {
         let fixture = try Fixture()
         let key = try KeyStore(root: fixture.root).add(name: "recorder")
         let runUID = "0000000000a1"
         let body = Self.documents(runUID: runUID, events: 150_000)
         let (server, port) = try Self.startServer(root: fixture.root)
-        defer { if server.process.isRunning { server.process.terminate() }; _ = server.wait() }
+        defer { server.stop() }
 
         // POST in a task; kill -9 the server as soon as the run's start is committed.
         let post = Task { try await RawHTTP.request(port: port, "POST", "/api/beamtimes/bt1/documents", headers: ["Authorization": "Bearer " + key], body: body) }
@@ -105,14 +103,21 @@ import Testing
         #expect(partial.numEvents < 150_000)
 
         let (again, port2) = try Self.startServer(root: fixture.root)
-        defer { if again.process.isRunning { again.process.terminate() }; _ = again.wait() }
-        let retry = try await RawHTTP.request(port: port2, "POST", "/api/beamtimes/bt1/documents", headers: ["Authorization": "Bearer " + key], body: body)
+        defer { again.stop() }
+        // The answer comes when all 150,000 events are recorded: 27 s for `resonance ingest` of
+        // this body in a debug build on a 2-core machine, 33 s through the server, more while
+        // other builds run. The client's usual 30 s read timeout gave up before it (the test
+        // failed with "no response"); it waits for the answer, whose status is what is tested.
+        let retryStart = ContinuousClock.now
+        let retry = try await RawHTTP.request(port: port2, "POST", "/api/beamtimes/bt1/documents", headers: ["Authorization": "Bearer " + key], body: body,
+                                              timeout: 300)
+        let retryTime = ContinuousClock.now - retryStart
         #expect(retry.status == 200, "\(retry.text.prefix(500))")
         let done = try Catalog(dbPath: fixture.root + "/bt1.db").open().run("0e0e0e0e00004000")
         #expect(done.exitStatus == .success)
         #expect(done.numEvents == 150_000)
         #expect(try done.table().count == 150_000)
-        print("kill -9 during POST: \(partial.numEvents) of 150000 events committed before the kill; the retry completed the run")
+        print("kill -9 during POST: \(partial.numEvents) of 150000 events committed before the kill; the retry completed the run in \(retryTime)")
     }
 }
 
