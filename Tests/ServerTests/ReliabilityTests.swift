@@ -1,6 +1,8 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import JSONValue
+import NIOCore
 import Resonance
 import ResonanceServer
 import TestSupport
@@ -46,6 +48,34 @@ import Testing
             // Nothing of the half-sent body was recorded.
             let runs = try JSONValue(parsing: try await RawHTTP.request(port: port, "GET", "/api/beamtimes/bt1/runs").text)
             #expect(runs.arrayValue?.count == 2)
+        }
+    }
+
+    @Test func aBeamtimeHeldByAnotherWriterIsAConflictUntilItCloses() async throws {
+        let fixture = try Fixture()
+        let key = try KeyStore(root: fixture.root).add(name: "recorder")
+        let app = try fixture.server().makeApplication()
+        try await app.test(.router) { client async throws in
+            let writer = try startCommand(builtExecutable("ResonanceFaultWriter"), [fixture.root + "/bt1.db", "events", "0.05"])
+            defer { writer.stop() }
+            // It prints "R <uid>" once it holds the beamtime and has opened its run.
+            let deadline = Date().addingTimeInterval(20)
+            while writer.currentStdout()?.hasPrefix("R ") != true, writer.process.isRunning, Date() < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try #require(writer.currentStdout()?.hasPrefix("R ") == true, "the other writer did not start: \(writer.currentStderr() ?? "")")
+            let body = ByteBuffer(string: SecurityTests.document + "\n")
+            let held = try await client.execute(uri: "/api/beamtimes/bt1/documents", method: .post, headers: [.authorization: "Bearer " + key], body: body)
+            #expect(held.status == .conflict)
+            #expect(held.headers[.contentType] == "application/problem+json")
+            let detail = try json(held)["detail"]?.stringValue ?? ""
+            #expect(detail.contains("beamtime \"bt1\"") && detail.contains("line 1"), "\(detail)")
+
+            // Once the other writer is gone, the same request is recorded.
+            writer.stop()
+            let free = try await client.execute(uri: "/api/beamtimes/bt1/documents", method: .post, headers: [.authorization: "Bearer " + key], body: body)
+            #expect(free.status == .ok, "\(String(buffer: free.body))")
+            #expect(try json(free)["runs"]?.intValue == 1)
         }
     }
 
@@ -122,10 +152,14 @@ import Testing
 }
 
 extension RunningCommand {
+    /// What the program has printed on stdout so far.
+    func currentStdout() -> String? { printed(process.standardOutput) }
+
     /// What the program has printed on stderr so far.
-    func currentStderr() -> String? {
-        guard let handle = process.standardError as? FileHandle else { return nil }
-        let path = "/proc/self/fd/\(handle.fileDescriptor)"
-        return try? String(contentsOfFile: path, encoding: .utf8)
+    func currentStderr() -> String? { printed(process.standardError) }
+
+    private func printed(_ output: Any?) -> String? {
+        guard let handle = output as? FileHandle else { return nil }
+        return try? String(contentsOfFile: "/proc/self/fd/\(handle.fileDescriptor)", encoding: .utf8)
     }
 }
