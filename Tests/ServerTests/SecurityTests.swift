@@ -70,6 +70,28 @@ import Testing
         }
     }
 
+    /// The Tiled client reads `/api/v1/` before it sends its key: that one read is open
+    /// under `--require-key`, and it holds no data; Tiled's data and the API's are not.
+    @Test func underRequireKeyOnlyTiledsAPIDescriptionIsOpen() async throws {
+        let fixture = try Fixture()
+        let key = try KeyStore(root: fixture.root).add(name: "tiled")
+        let app = ServerApplication(configuration: try fixture.configuration(requireKey: true), routeGroups: [TiledRoutes()]).makeApplication()
+        try await app.test(.router) { client async throws in
+            let about = try await client.execute(uri: "/api/v1/", method: .get)
+            #expect(about.status == .ok)
+            #expect(try json(about)["authentication"]?["required"] == true)
+            for uri in ["/api/v1/search/", "/api/v1/search/bt1", "/api/v1/metadata/bt1", "/api/beamtimes"] {
+                let refused = try await client.execute(uri: uri, method: .get)
+                #expect(refused.status == .unauthorized, "\(uri)")
+            }
+            for uri in ["/api/v1/search/", "/api/v1/search/bt1", "/api/v1/metadata/bt1"] {
+                let answered = try await client.execute(uri: uri, method: .get, headers: [.authorization: "Apikey " + key])
+                #expect(answered.status == .ok, "\(uri): \(String(buffer: answered.body))")
+            }
+            #expect(try await client.execute(uri: "/api/beamtimes", method: .get, headers: [.authorization: "Bearer " + key]).status == .ok)
+        }
+    }
+
     @Test func keyTimingDoesNotDependOnHowMuchOfTheKeyIsRight() throws {
         let fixture = try Fixture()
         let store = KeyStore(root: fixture.root)
