@@ -65,7 +65,8 @@ let package = Package(
             ]
         ),
         // Beamtime data as files and text for people and other programs: run descriptions
-        // as JSON, event tables as CSV/JSON, frames as NPY/TIFF/PNG. Shared by the CLI and the server.
+        // as JSON, event tables as CSV/JSON, frames as NPY/TIFF/PNG, dates as people type them.
+        // Shared by the CLI and the server.
         .target(
             name: "ResonanceFormats",
             dependencies: ["Resonance", "JSONValue", "CZlib"],
@@ -96,7 +97,7 @@ let package = Package(
         // dates as arguments, the one error type.
         .target(
             name: "CommandLineSupport",
-            dependencies: ["JSONValue", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["JSONValue", "ResonanceFormats", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // `resonance serve`: the HTTP API over a folder of beamtimes (docs/server.md). The core has
         // no server dependency; only the CLI links this.

@@ -590,6 +590,9 @@ public final class DocumentIngestor {
             return try body()
         } catch let error as IngestError {
             throw error
+        } catch let error as DatabaseFileError where error.problem == .lockedByAnotherWriter {
+            // Its own case, so a caller can tell "try again later" from a refused document.
+            throw IngestError(line: line, problem: .beamtimeLocked(error.description))
         } catch {
             throw IngestError(line: line, problem: .writer("\(error)"))
         }

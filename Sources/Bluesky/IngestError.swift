@@ -30,6 +30,9 @@ public struct IngestError: Error, CustomStringConvertible, Sendable, Equatable {
         case conflictingUID(name: String, uid: String)
         /// A value that cannot be recorded as the document says (e.g. an array in a field declared scalar).
         case unrecordable(name: String, reason: String)
+        /// Another writer (another process, another ingest) has the beamtime open: nothing
+        /// can be recorded until it closes. The message names the file.
+        case beamtimeLocked(String)
         /// The writer refused it or failed (the underlying message).
         case writer(String)
     }
@@ -58,7 +61,7 @@ public struct IngestError: Error, CustomStringConvertible, Sendable, Equatable {
         case .conflictingUID(let name, let uid):
             text = "\(name) \(uid) was recorded before with different content"
         case .unrecordable(let name, let reason): text = "\(name) cannot be recorded: \(reason)"
-        case .writer(let message): text = message
+        case .beamtimeLocked(let message), .writer(let message): text = message
         }
         return line > 0 ? "line \(line): \(text)" : text
     }

@@ -5,6 +5,7 @@ import JSONValue
 import NIOCore
 import Resonance
 import ResonanceServer
+import TestSupport
 import Testing
 
 /// One fixture for the read-only tests of this file (written once, never changed).
@@ -107,6 +108,10 @@ func json(_ response: TestResponse) throws -> JSONValue {
             #expect(part["i0"] == [220, 230, 240])
             let none = try json(try await client.execute(uri: "/api/runs/aaaa1111/streams/primary/table?after_seq=25", method: .get))
             #expect(none["seq_num"] == [])
+            // A live poll names its fields before new rows carry them: they come, empty.
+            let noneYet = try json(try await client.execute(uri: "/api/runs/aaaa1111/streams/primary/table?fields=energy&after_seq=25", method: .get))
+            #expect(noneYet.objectValue?.keys.map { $0 } == ["seq_num", "time", "energy"])
+            #expect(noneYet["energy"] == [])
 
             let csv = String(buffer: try await client.execute(uri: "/api/runs/aaaa1111/streams/primary/table?format=csv&fields=energy,note", method: .get).body)
             let lines = csv.split(separator: "\n")
@@ -119,6 +124,29 @@ func json(_ response: TestResponse) throws -> JSONValue {
             #expect(try json(badField)["detail"]?.stringValue?.contains("energy") == true)
             #expect(try await client.execute(uri: "/api/runs/aaaa1111/streams/baseline/table", method: .get).status == .notFound)
             #expect(try await client.execute(uri: "/api/runs/aaaa1111/streams/primary/table?format=xml", method: .get).status == .badRequest)
+        }
+    }
+
+    /// The table route and `resonance table` write with the same `TableWriter`: the same
+    /// bytes for the same format, and `after_seq` gives exactly the whole table's last lines.
+    @Test func tableIsByteForByteWhatResonanceTablePrints() async throws {
+        let db = fixture.root + "/bt1.db"
+        let cliCSV = try resonance("table", db, "aaaa1111", "--format", "csv")
+        #expect(cliCSV.status == 0, "\(cliCSV.stderr)")
+        let cliColumns = try resonance("table", db, "aaaa1111", "--format", "columns")
+        #expect(cliColumns.status == 0, "\(cliColumns.stderr)")
+        let app = try fixture.server().makeApplication()
+        try await app.test(.router) { client async throws in
+            let csv = try await client.execute(uri: "/api/runs/aaaa1111/streams/primary/table?format=csv", method: .get)
+            #expect(csv.status == .ok)
+            #expect(String(buffer: csv.body) == cliCSV.stdout)
+            let columns = try await client.execute(uri: "/api/runs/aaaa1111/streams/primary/table", method: .get)
+            #expect(String(buffer: columns.body) == cliColumns.stdout)
+
+            let lines = cliCSV.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(lines.count == Fixture.eventCount + 2)   // header, rows, and the empty piece after the last "\n"
+            let tail = try await client.execute(uri: "/api/runs/aaaa1111/streams/primary/table?format=csv&after_seq=20", method: .get)
+            #expect(String(buffer: tail.body) == ([lines[0]] + lines[21...]).joined(separator: "\n"))
         }
     }
 

@@ -45,10 +45,11 @@ final class RawHTTP {
 
     private var timeout: Double = 30
 
-    /// Reads more bytes; false at the end of the stream (or on a timeout).
-    private func fill() async -> Bool {
+    /// Reads more bytes; false at the end of the stream, or when nothing came by `end`
+    /// (Unix seconds; the client's timeout from now when nil).
+    private func fill(until end: Double? = nil) async -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65536)
-        let end = Date().timeIntervalSince1970 + timeout
+        let end = end ?? Date().timeIntervalSince1970 + timeout
         while true {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
             if n > 0 {
@@ -61,8 +62,9 @@ final class RawHTTP {
         }
     }
 
-    /// One line without its CRLF / LF, or nil at the end (or a timeout).
-    func readLine() async -> String? {
+    /// One line without its CRLF / LF, or nil at the end, or when no whole line came by
+    /// `end` (Unix seconds; with nil, each read waits up to the client's timeout).
+    func readLine(until end: Double? = nil) async -> String? {
         while true {
             if let newline = buffer.firstIndex(of: 0x0A) {
                 var line = Array(buffer[..<newline])
@@ -70,8 +72,18 @@ final class RawHTTP {
                 if line.last == 0x0D { line.removeLast() }
                 return String(decoding: line, as: UTF8.self)
             }
-            guard await fill() else { return nil }
+            guard await fill(until: end) else { return nil }
         }
+    }
+
+    /// Exactly `count` bytes, or nil at the end or when they did not all come by `end`
+    /// (then nothing is consumed, so a later call can still read them).
+    func read(count: Int, until end: Double? = nil) async -> [UInt8]? {
+        while buffer.count < count {
+            guard await fill(until: end) else { return nil }
+        }
+        defer { buffer.removeFirst(count) }
+        return Array(buffer[..<count])
     }
 
     struct Response {
@@ -117,9 +129,11 @@ final class RawHTTP {
         return Response(status: status, headers: headers, body: body)
     }
 
-    /// Sends a GET (or other) request and reads the response.
-    static func request(port: Int, _ method: String = "GET", _ target: String, headers: [String: String] = [:], body: [UInt8] = []) async throws -> Response {
-        let client = try RawHTTP(port: port)
+    /// Sends a GET (or other) request and reads the response, waiting up to `timeout`
+    /// seconds for each read.
+    static func request(port: Int, _ method: String = "GET", _ target: String, headers: [String: String] = [:], body: [UInt8] = [],
+                        timeout: Double = 30) async throws -> Response {
+        let client = try RawHTTP(port: port, timeout: timeout)
         var head = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         for (k, v) in headers { head += "\(k): \(v)\r\n" }
         if !body.isEmpty || method == "POST" { head += "Content-Length: \(body.count)\r\n" }

@@ -1,6 +1,8 @@
 import Foundation
+import HTTPTypes
 import HummingbirdTesting
 import JSONValue
+import NIOCore
 import Resonance
 import ResonanceServer
 import TestSupport
@@ -49,6 +51,34 @@ import Testing
         }
     }
 
+    @Test func aBeamtimeHeldByAnotherWriterIsAConflictUntilItCloses() async throws {
+        let fixture = try Fixture()
+        let key = try KeyStore(root: fixture.root).add(name: "recorder")
+        let app = try fixture.server().makeApplication()
+        try await app.test(.router) { client async throws in
+            let writer = try startCommand(builtExecutable("ResonanceFaultWriter"), [fixture.root + "/bt1.db", "events", "0.05"])
+            defer { writer.stop() }
+            // It prints "R <uid>" once it holds the beamtime and has opened its run.
+            let deadline = Date().addingTimeInterval(20)
+            while writer.currentStdout()?.hasPrefix("R ") != true, writer.process.isRunning, Date() < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try #require(writer.currentStdout()?.hasPrefix("R ") == true, "the other writer did not start: \(writer.currentStderr() ?? "")")
+            let body = ByteBuffer(string: SecurityTests.document + "\n")
+            let held = try await client.execute(uri: "/api/beamtimes/bt1/documents", method: .post, headers: [.authorization: "Bearer " + key], body: body)
+            #expect(held.status == .conflict)
+            #expect(held.headers[.contentType] == "application/problem+json")
+            let detail = try json(held)["detail"]?.stringValue ?? ""
+            #expect(detail.contains("beamtime \"bt1\"") && detail.contains("line 1"), "\(detail)")
+
+            // Once the other writer is gone, the same request is recorded.
+            writer.stop()
+            let free = try await client.execute(uri: "/api/beamtimes/bt1/documents", method: .post, headers: [.authorization: "Bearer " + key], body: body)
+            #expect(free.status == .ok, "\(String(buffer: free.body))")
+            #expect(try json(free)["runs"]?.intValue == 1)
+        }
+    }
+
     /// Bluesky documents of one run with `events` events.
     static func documents(runUID: String, events: Int) -> [UInt8] {
         let start = "0e0e0e0e-0000-4000-8000-" + runUID
@@ -72,18 +102,16 @@ import Testing
             }
             usleep(20_000)
         }
-        server.process.terminate()
-        throw RawHTTP.Failure(description: "resonance serve did not print its address: \(server.wait().stderr)")
+        throw RawHTTP.Failure(description: "resonance serve did not print its address: \(server.stop().stderr)")
     }
 
-    @Test(.disabled("fails in the merged tree: the retry after kill -9 gets no response within 60 s; issue #15 note"))
-    func killedDuringAPostThenARetryCompletesTheRun() async throws {
+    @Test func killedDuringAPostThenARetryCompletesTheRun() async throws {
         let fixture = try Fixture()
         let key = try KeyStore(root: fixture.root).add(name: "recorder")
         let runUID = "0000000000a1"
         let body = Self.documents(runUID: runUID, events: 150_000)
         let (server, port) = try Self.startServer(root: fixture.root)
-        defer { if server.process.isRunning { server.process.terminate() }; _ = server.wait() }
+        defer { server.stop() }
 
         // POST in a task; kill -9 the server as soon as the run's start is committed.
         let post = Task { try await RawHTTP.request(port: port, "POST", "/api/beamtimes/bt1/documents", headers: ["Authorization": "Bearer " + key], body: body) }
@@ -105,22 +133,33 @@ import Testing
         #expect(partial.numEvents < 150_000)
 
         let (again, port2) = try Self.startServer(root: fixture.root)
-        defer { if again.process.isRunning { again.process.terminate() }; _ = again.wait() }
-        let retry = try await RawHTTP.request(port: port2, "POST", "/api/beamtimes/bt1/documents", headers: ["Authorization": "Bearer " + key], body: body)
+        defer { again.stop() }
+        // The answer comes when all 150,000 events are recorded: 27 s for `resonance ingest` of
+        // this body in a debug build on a 2-core machine, 33 s through the server, more while
+        // other builds run. The client's usual 30 s read timeout gave up before it (the test
+        // failed with "no response"); it waits for the answer, whose status is what is tested.
+        let retryStart = ContinuousClock.now
+        let retry = try await RawHTTP.request(port: port2, "POST", "/api/beamtimes/bt1/documents", headers: ["Authorization": "Bearer " + key], body: body,
+                                              timeout: 300)
+        let retryTime = ContinuousClock.now - retryStart
         #expect(retry.status == 200, "\(retry.text.prefix(500))")
         let done = try Catalog(dbPath: fixture.root + "/bt1.db").open().run("0e0e0e0e00004000")
         #expect(done.exitStatus == .success)
         #expect(done.numEvents == 150_000)
         #expect(try done.table().count == 150_000)
-        print("kill -9 during POST: \(partial.numEvents) of 150000 events committed before the kill; the retry completed the run")
+        print("kill -9 during POST: \(partial.numEvents) of 150000 events committed before the kill; the retry completed the run in \(retryTime)")
     }
 }
 
 extension RunningCommand {
+    /// What the program has printed on stdout so far.
+    func currentStdout() -> String? { printed(process.standardOutput) }
+
     /// What the program has printed on stderr so far.
-    func currentStderr() -> String? {
-        guard let handle = process.standardError as? FileHandle else { return nil }
-        let path = "/proc/self/fd/\(handle.fileDescriptor)"
-        return try? String(contentsOfFile: path, encoding: .utf8)
+    func currentStderr() -> String? { printed(process.standardError) }
+
+    private func printed(_ output: Any?) -> String? {
+        guard let handle = output as? FileHandle else { return nil }
+        return try? String(contentsOfFile: "/proc/self/fd/\(handle.fileDescriptor)", encoding: .utf8)
     }
 }

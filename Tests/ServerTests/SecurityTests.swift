@@ -1,5 +1,7 @@
 import Foundation
 import HTTPTypes
+import Logging
+import Synchronization
 import HummingbirdTesting
 import JSONValue
 import NIOCore
@@ -67,6 +69,53 @@ import Testing
             #expect(try await client.execute(uri: "/api/beamtimes", method: .get, headers: [.authorization: "Bearer " + key]).status == .ok)
             #expect(try await client.execute(uri: "/api/beamtimes", method: .get, headers: [.authorization: "Apikey " + key]).status == .ok)
             #expect(try await client.execute(uri: "/api/beamtimes?api_key=" + key, method: .get).status == .ok)
+        }
+    }
+
+    /// The Tiled client reads `/api/v1/` before it sends its key: that one read is open
+    /// under `--require-key`, and it holds no data; Tiled's data and the API's are not.
+    @Test func underRequireKeyOnlyTiledsAPIDescriptionIsOpen() async throws {
+        let fixture = try Fixture()
+        let key = try KeyStore(root: fixture.root).add(name: "tiled")
+        let app = ServerApplication(configuration: try fixture.configuration(requireKey: true), routeGroups: [TiledRoutes()]).makeApplication()
+        try await app.test(.router) { client async throws in
+            let about = try await client.execute(uri: "/api/v1/", method: .get)
+            #expect(about.status == .ok)
+            #expect(try json(about)["authentication"]?["required"] == true)
+            for uri in ["/api/v1/search/", "/api/v1/search/bt1", "/api/v1/metadata/bt1", "/api/beamtimes"] {
+                let refused = try await client.execute(uri: uri, method: .get)
+                #expect(refused.status == .unauthorized, "\(uri)")
+            }
+            for uri in ["/api/v1/search/", "/api/v1/search/bt1", "/api/v1/metadata/bt1"] {
+                let answered = try await client.execute(uri: uri, method: .get, headers: [.authorization: "Apikey " + key])
+                #expect(answered.status == .ok, "\(uri): \(String(buffer: answered.body))")
+            }
+            #expect(try await client.execute(uri: "/api/beamtimes", method: .get, headers: [.authorization: "Bearer " + key]).status == .ok)
+        }
+    }
+
+    /// The viewer sends its key in the URL (`api_key=`): the request log shows the query with
+    /// that value replaced, whether the key is right, wrong, or its name percent-encoded.
+    @Test func theRequestLogNeverPrintsAKey() async throws {
+        let fixture = try Fixture()
+        let key = try KeyStore(root: fixture.root).add(name: "viewer")
+        let wrong = "rk_" + String(repeating: "7", count: 64)
+        let log = CapturedLog()
+        let logger = Logger(label: "request-log-test") { _ in log.handler }
+        let app = ServerApplication(configuration: try fixture.configuration(), logger: logger).makeApplication()
+        try await app.test(.router) { client async throws in
+            #expect(try await client.execute(uri: "/api/beamtimes?api_key=\(key)&sample=PS", method: .get).status == .ok)
+            #expect(try await client.execute(uri: "/api/beamtimes?api_key=\(wrong)", method: .get).status == .unauthorized)
+            _ = try await client.execute(uri: "/api/beamtimes?x=1&API%5Fkey=\(key)", method: .get)
+        }
+        let lines = log.lines.withLock { $0 }
+        let requests = lines.filter { $0.hasPrefix("GET /api/beamtimes") }
+        #expect(requests.count == 3, "\(lines)")
+        #expect(requests.first?.hasPrefix("GET /api/beamtimes?api_key=REDACTED&sample=PS 200 ") == true, "\(requests)")
+        #expect(requests.dropFirst().first?.hasPrefix("GET /api/beamtimes?api_key=REDACTED 401 ") == true, "\(requests)")
+        #expect(requests.last?.hasPrefix("GET /api/beamtimes?x=1&API%5Fkey=REDACTED ") == true, "\(requests)")
+        for secret in [String(key.dropFirst(3)), String(wrong.dropFirst(3))] {
+            #expect(!lines.contains { $0.contains(secret) }, "\(lines)")
         }
     }
 
@@ -180,5 +229,29 @@ import Testing
 enum PathGuardProbe {
     static func status(_ target: String) -> Int? {
         PathGuardMiddleware.check(target).map { Int($0.status.code) }
+    }
+}
+
+/// Keeps every message a logger logs (with its metadata) for a test to read.
+final class CapturedLog: Sendable {
+    let lines = Mutex<[String]>([])
+
+    /// A handler for `Logger(label:factory:)`; its copies all write here.
+    var handler: Handler { Handler(capture: self) }
+
+    struct Handler: LogHandler {
+        let capture: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let all = metadata.merging(event.metadata ?? [:]) { $1 }
+            capture.lines.withLock { $0.append(all.isEmpty ? "\(event.message)" : "\(event.message) \(all)") }
+        }
     }
 }

@@ -64,6 +64,22 @@ public final class RunningCommand {
     }
 }
 
+extension RunningCommand {
+    /// Stops the program and returns what it printed: SIGTERM, then SIGKILL when it has not
+    /// ended after `grace` seconds. Bounded, so a test's cleanup cannot hang on a program
+    /// that waits for something (a server finishing a stuck request) and leave it running.
+    @discardableResult
+    public func stop(grace: Double = 5) -> CommandResult {
+        if process.isRunning {
+            process.terminate()
+            let end = Date().addingTimeInterval(grace)
+            while process.isRunning, Date() < end { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        return wait()
+    }
+}
+
 /// Starts `executable` without waiting. Output goes through files, not pipes, so nothing
 /// blocks however much is printed. TZ=UTC keeps printed times machine-independent.
 public func startCommand(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> RunningCommand {

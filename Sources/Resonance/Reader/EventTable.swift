@@ -69,6 +69,25 @@ public struct EventTable: Sendable {
         positions[name].map { columns[$0] }
     }
 
+    /// The table with `seq_num`, `time` and the data fields `names` only, in the order named
+    /// (a name given twice, or `seq_num` / `time`, counts once). A name the table lacks is a
+    /// column with no value in any row, of kind double, as a field that is only ever null:
+    /// rows read after a seq_num (``Run/table(stream:after:limit:)``) may not carry a field
+    /// the stream has, and a reader asking for it gets it as missing, not an error.
+    ///
+    /// ```swift
+    /// let part = try run.table(stream: "primary", after: 20).selecting(["energy", "i0"])
+    /// part.columnNames                                   // ["seq_num", "time", "energy", "i0"]
+    /// ```
+    public func selecting(_ names: [String]) -> EventTable {
+        var seen: Set<String> = ["seq_num", "time"]
+        var fields: [EventColumn] = []
+        for name in names where seen.insert(name).inserted {
+            fields.append(column(name) ?? EventColumn.missing(name: name, kind: .double, count: count))
+        }
+        return EventTable(stream: stream, seqNums: seqNums, times: times, fields: fields)
+    }
+
     /// The column named `name`, or ``CatalogError/noSuchColumn(name:available:)``.
     public func requireColumn(_ name: String) throws(CatalogError) -> EventColumn {
         guard let column = column(name) else { throw .noSuchColumn(name: name, available: columnNames) }

@@ -1,4 +1,5 @@
 import CommandLineSupport
+import ResonanceFormats
 import ArgumentParser
 import Foundation
 import Resonance
@@ -43,10 +44,10 @@ struct IndexSearchCommand: ParsableCommand {
     var tag: String?
 
     @Option(help: ArgumentHelp("Runs started at or after this date (local time).", valueName: "date"))
-    var since: DateArgument?
+    var since: DateText?
 
     @Option(help: ArgumentHelp("Runs started before this date (local time); a bare date includes that day.", valueName: "date"))
-    var until: DateArgument?
+    var until: DateText?
 
     @Option(help: ArgumentHelp("Show at most this many runs.", valueName: "n"))
     var limit: Int = 100

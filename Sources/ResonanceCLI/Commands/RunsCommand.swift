@@ -39,10 +39,10 @@ struct RunsCommand: ParsableCommand {
     var status: String?
 
     @Option(help: ArgumentHelp("Only runs started at or after this date (local time unless it names a zone).", valueName: "date"))
-    var since: DateArgument?
+    var since: DateText?
 
     @Option(help: ArgumentHelp("Only runs started before this date; a bare date includes that day.", valueName: "date"))
-    var until: DateArgument?
+    var until: DateText?
 
     @Option(name: .customLong("where"), help: ArgumentHelp(
         "Only runs whose metadata has this top-level key with this value (a JSON number, true, false or null, otherwise text). Repeatable.",

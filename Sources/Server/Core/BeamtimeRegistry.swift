@@ -31,12 +31,15 @@ public final class BeamtimeRegistry: Sendable {
     private let logger: Logger
     private struct State {
         var beamtimes: [String: Beamtime] = [:]
-        /// Files that did not open as beamtimes, with the size and mtime they had: retried
-        /// when either changes (a writer may have been creating the file).
-        var refused: [String: (size: Int64, mtime: Double)] = [:]
+        /// Files that did not open as beamtimes, with the ``FileSignature`` they had: retried
+        /// when it changes (a writer may have been creating the file).
+        var refused: [String: FileSignature] = [:]
         var lastScan: ContinuousClock.Instant?
     }
     private let state = Mutex(State())
+    /// Held for a whole scan: two scans at once (the live feed's and a request's lookup)
+    /// would both open each new beamtime, and the second catalog would replace the first.
+    private let scanning = Mutex(())
 
     public init(root: String, logger: Logger) {
         self.root = (root as NSString).standardizingPath
@@ -68,6 +71,10 @@ public final class BeamtimeRegistry: Sendable {
     /// Blocking (directory walk, SQLite opens): call it on the ``BlockingPool``.
     @discardableResult
     public func scan() -> [String] {
+        scanning.withLock { _ in scanOnce() }
+    }
+
+    private func scanOnce() -> [String] {
         state.withLock { $0.lastScan = .now }
         var found: [(path: String, relative: String)] = []
         walk(root, relative: "", depth: 0, into: &found)
@@ -83,10 +90,8 @@ public final class BeamtimeRegistry: Sendable {
                 logger.warning("beamtime label \(label) is taken; not serving \(relative)")
                 continue
             }
-            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-            let size = (attributes?[.size] as? NSNumber)?.int64Value ?? -1
-            let mtime = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            let refusedBefore = state.withLock { s in s.refused[path].map { $0.size == size && $0.mtime == mtime } ?? false }
+            let signature = FileSignature(dbPath: path)
+            let refusedBefore = state.withLock { s in s.refused[path] == signature }
             if refusedBefore { continue }
             do {
                 let catalog = try Catalog(dbPath: path).open()
@@ -98,7 +103,7 @@ public final class BeamtimeRegistry: Sendable {
                 added.append(label)
                 logger.info("serving beamtime \(label) (\(relative))")
             } catch {
-                state.withLock { $0.refused[path] = (size, mtime) }
+                state.withLock { $0.refused[path] = signature }
                 logger.debug("not a beamtime: \(relative): \(error)")
             }
         }
@@ -131,5 +136,27 @@ public final class BeamtimeRegistry: Sendable {
             s.beamtimes[label] = beamtime
             return beamtime
         }
+    }
+}
+
+/// Size and modification time of a database file and of its `-wal` beside it: what tells
+/// that a file refused once may have become a beamtime since.
+///
+/// The `-wal` counts because a writer in WAL mode commits only to it: a new beamtime's `.db`
+/// stays a 4 KiB header without tables, unchanged, until the first checkpoint (seconds or
+/// minutes later), while its schema and every commit go to the `-wal`. A scan that met the
+/// file between its creation and the schema's commit refused it; judged by the `.db` alone it
+/// would never be looked at again while its writer runs.
+struct FileSignature: Equatable {
+    var size: Int64, mtime: Double, walSize: Int64, walMtime: Double
+
+    init(dbPath: String) {
+        func stat(_ path: String) -> (Int64, Double) {
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return (-1, 0) }
+            return ((attributes[.size] as? NSNumber)?.int64Value ?? -1,
+                    (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)
+        }
+        (size, mtime) = stat(dbPath)
+        (walSize, walMtime) = stat(dbPath + "-wal")
     }
 }

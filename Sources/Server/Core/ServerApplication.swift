@@ -57,7 +57,8 @@ public struct ServerApplication: Sendable {
             logger: environment.logger)
         app.addServices(environment.blocking, environment.ingest, environment.live)
         app.beforeServerStarts {
-            _ = try await environment.blocking.run { environment.registry.scan() }
+            // Finds the beamtimes and takes the live feed's starting point before a client can connect.
+            try await environment.live.start()
         }
         return app
     }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import HTTPTypes
 import JSONValue
 import Logging
 import Resonance
@@ -69,17 +70,20 @@ public final class IngestSessions: Service, Sendable {
         let allowExternal = configuration.allowExternalFiles
         return try await withCheckedThrowingContinuation { continuation in
             session.queue.async {
-                continuation.resume(with: Result { try Self.run(session, dbPath: dbPath, body: body, allowExternal: allowExternal) })
+                continuation.resume(with: Result { try Self.run(session, label: label, dbPath: dbPath, body: body, allowExternal: allowExternal) })
             }
         }
     }
 
-    private static func run(_ session: Session, dbPath: String, body: [UInt8], allowExternal: Bool) throws -> Outcome {
+    /// Throws a 409 ``Problem`` when another writer holds the beamtime: then nothing more
+    /// can be recorded, and the client should send the documents again once it is closed.
+    private static func run(_ session: Session, label: String, dbPath: String, body: [UInt8], allowExternal: Bool) throws -> Outcome {
         session.lastUse = .now
         let ingestor = session.ingestor ?? DocumentIngestor(dbPath: dbPath)
         session.ingestor = ingestor
         let before = ingestor.summary
         var outcome = Outcome()
+        var locked: IngestError?
         body.withUnsafeBufferPointer { all in
             var start = 0
             var number = 0
@@ -101,10 +105,21 @@ public final class IngestSessions: Service, Sendable {
                     if document.name == .start { session.openRun = document.body["uid"]?.stringValue }
                     if document.name == .stop { session.openRun = nil }
                 } catch {
+                    if let error = error as? IngestError, case .beamtimeLocked = error.problem {
+                        locked = error
+                        return
+                    }
                     outcome.errorCount += 1
                     if outcome.errors.count < maxReportedErrors { outcome.errors.append((number, "\(error)")) }
                 }
             }
+        }
+        if let locked {
+            // The session starts afresh next time; what earlier lines recorded is committed.
+            session.ingestor = nil
+            session.openRun = nil
+            _ = try? ingestor.finish()
+            throw Problem(.conflict, "beamtime \(label.debugDescription) is open in another writer (one writer per beamtime), so line \(locked.line) and the lines after it were not recorded; send them again once it is closed (\(locked))")
         }
         let after = ingestor.summary
         outcome.runs = after.runs - before.runs

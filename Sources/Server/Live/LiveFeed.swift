@@ -32,8 +32,12 @@ public final class LiveFeed: Service, Sendable {
         var nextSubscriber = 0
     }
     private let state: Mutex<State>
-    /// Watchers by label; touched only by the polling loop.
-    private let watchers = Mutex<[String: BeamtimeWatcher]>([:])
+    /// The watchers, by label, and whether the first look (the starting point) was taken.
+    private struct Watching {
+        var started = false
+        var byLabel: [String: BeamtimeWatcher] = [:]
+    }
+    private let watching = Mutex(Watching())
     /// The id below which messages belong to an earlier server run.
     let firstID: UInt64
 
@@ -122,6 +126,15 @@ public final class LiveFeed: Service, Sendable {
 
     // MARK: Watching
 
+    /// Takes the starting point: finds the beamtimes under ROOT and watches them from what
+    /// they hold now. The server calls it before it listens, so a beamtime created after a
+    /// client could connect is always announced as new (`beamtime_added`, then everything in
+    /// it), however late ``run()``'s first look comes on a busy machine.
+    public func start() async throws {
+        let items = try await blocking.run { self.pollAll(rescan: true) }
+        publish(items)
+    }
+
     public func run() async throws {
         let interval = configuration.livePollInterval
         try? await cancelWhenGracefulShutdown {
@@ -131,10 +144,9 @@ public final class LiveFeed: Service, Sendable {
             while !Task.isCancelled {
                 let rescan = first || ContinuousClock.now - lastRescan >= self.configuration.rescanInterval
                 if rescan { lastRescan = .now }
-                let isFirst = first
                 first = false
                 do {
-                    let items = try await self.blocking.run { self.pollAll(rescan: rescan, initial: isFirst) }
+                    let items = try await self.blocking.run { self.pollAll(rescan: rescan) }
                     self.publish(items)
                 } catch {
                     self.logger.warning("live feed: \(error)")
@@ -154,22 +166,25 @@ public final class LiveFeed: Service, Sendable {
         for continuation in continuations { continuation.finish() }
     }
 
-    /// One look at every beamtime (blocking). On the first call, what is there is the
-    /// starting point; beamtimes found later are new, with everything in them.
-    func pollAll(rescan: Bool, initial: Bool) -> [(label: String, event: String, data: JSONObject)] {
+    /// One look at every beamtime (blocking). On the first call (``start()``, or the first
+    /// of ``run()`` if that comes first), what is there is the starting point; beamtimes
+    /// found later are new, with everything in them.
+    func pollAll(rescan: Bool) -> [(label: String, event: String, data: JSONObject)] {
         var items: [(label: String, event: String, data: JSONObject)] = []
         if rescan { _ = registry.scan() }
         let beamtimes = registry.all
-        watchers.withLock { watchers in
-            for beamtime in beamtimes where watchers[beamtime.label] == nil {
+        watching.withLock { watching in
+            let initial = !watching.started
+            watching.started = true
+            for beamtime in beamtimes where watching.byLabel[beamtime.label] == nil {
                 do {
-                    watchers[beamtime.label] = try BeamtimeWatcher(label: beamtime.label, dbPath: beamtime.dbPath, fromNow: initial)
+                    watching.byLabel[beamtime.label] = try BeamtimeWatcher(label: beamtime.label, dbPath: beamtime.dbPath, fromNow: initial)
                     if !initial { items.append((beamtime.label, "beamtime_added", ["path": .string(beamtime.relativePath)])) }
                 } catch {
                     logger.warning("live feed: cannot watch \(beamtime.relativePath): \(error)")
                 }
             }
-            for (label, watcher) in watchers {
+            for (label, watcher) in watching.byLabel {
                 do {
                     for (event, data) in try watcher.poll() { items.append((label, event, data)) }
                 } catch {

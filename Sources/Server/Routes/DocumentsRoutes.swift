@@ -7,7 +7,8 @@ import NIOCore
 /// (``IngestSessions``). Always needs a key (``KeyAuthMiddleware``). The body may be at
 /// most ``ServerConfiguration/maxBodyBytes`` (413 beyond, before anything is recorded).
 /// 200 when every line was recorded (or was already); 422 with the refused lines, by
-/// number, when some were not (the others are recorded).
+/// number, when some were not (the others are recorded); 409 when another writer has the
+/// beamtime open (send the documents again once it is closed).
 struct DocumentsRoutes: ServerRouteGroup {
     func addRoutes(to router: Router<ServerRequestContext>, environment: ServerEnvironment) {
         router.post("/api/beamtimes/:label/documents") { request, context in
