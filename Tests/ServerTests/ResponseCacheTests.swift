@@ -45,12 +45,15 @@ import Testing
             let last = "/api/runs/\(uid)/frames/ccd/-1"
             #expect(Array(buffer: try await get(last).body) == Self.pixels(0))
             #expect(try json(try await get("/api/runs/\(uid)")).objectValue?["num_events"]?.intValue == 1)
+            let table = "/api/runs/\(uid)/streams/primary/table"
+            #expect(try json(try await get(table))["seq_num"]?.arrayValue?.count == 1)
 
             // The run goes on: its last frame and its metadata are new, not the kept ones.
             try writer.writeFrame(eventUID: try writer.writeEvent(["k": 1]), field: "ccd", frame: Self.frame(1))
             try writer.flush()
             #expect(Array(buffer: try await get(last).body) == Self.pixels(1))
             #expect(try json(try await get("/api/runs/\(uid)")).objectValue?["num_events"]?.intValue == 2)
+            #expect(try json(try await get(table))["seq_num"]?.arrayValue?.count == 2)
             #expect(cache.statistics.entries == 0)
 
             // A frame by its index is kept from the first answer on, with its headers.
@@ -68,10 +71,14 @@ import Testing
             let hitsBefore = cache.statistics.hits
             #expect(try json(try await get("/api/runs/\(uid)")) == closed)
             #expect(cache.statistics.hits == hitsBefore + 1)
+            let finalTable = try await get(table + "?format=csv")
+            #expect(String(buffer: try await get(table + "?format=csv").body) == String(buffer: finalTable.body))
+            #expect(String(buffer: finalTable.body).hasPrefix("seq_num,time,k"))
+            #expect(cache.statistics.hits == hitsBefore + 2)
             // A uid prefix is looked up every time (it could come to match a second run).
             _ = try await get("/api/runs/\(uid.prefix(12))")
             _ = try await get("/api/runs/\(uid.prefix(12))")
-            #expect(cache.statistics.hits == hitsBefore + 1)
+            #expect(cache.statistics.hits == hitsBefore + 2)
         }
     }
 

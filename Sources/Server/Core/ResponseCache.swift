@@ -5,7 +5,7 @@ import NIOCore
 import Synchronization
 
 /// Responses that can never change, kept so the next request for them touches neither
-/// SQLite nor the codec: a finished run's metadata and tables, and any frame asked for by
+/// SQLite nor the codec: a finished run's metadata and event tables, and any frame asked for by
 /// its index (a frame's pixels never change once its image ref is committed).
 ///
 /// Why: many viewers watch the same run (everyone at the beamline follows the scan in
