@@ -121,6 +121,29 @@ import Testing
         }
     }
 
+    /// A scan can meet a new beamtime between its creation and its schema's commit: a WAL
+    /// file of one 4 KiB header and no tables, refused. Its writer then commits only to the
+    /// `-wal`, leaving the `.db` as it was until a checkpoint: the next scans must still see it.
+    @Test func aBeamtimeRefusedWhileBeingCreatedIsServedOnceItsWriterCommits() throws {
+        let dir = TempDir()
+        let path = dir.file("fresh.db")
+        // What a writer's first moment leaves: WAL mode set (the header written), no tables yet.
+        try runPython("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('PRAGMA journal_mode=WAL'); c.close()", [path])
+        let registry = BeamtimeRegistry(root: dir.path, logger: Logger(label: "registry-test"))
+        #expect(registry.scan() == [])
+        let before = try FileManager.default.attributesOfItem(atPath: path)
+        let writer = RunWriter(dbPath: path, sample: SampleMetadata(name: "PS"))
+        try writer.open()
+        defer { try? writer.close() }
+        _ = try writer.openRun("scan")
+        try writer.flush()
+        // The scenario is real: the schema and the run went to the -wal, the .db is untouched.
+        let after = try FileManager.default.attributesOfItem(atPath: path)
+        #expect(after[.size] as? NSNumber == before[.size] as? NSNumber)
+        #expect(after[.modificationDate] as? Date == before[.modificationDate] as? Date)
+        #expect(registry.scan() == ["fresh"])
+    }
+
     @Test func aNewBeamtimeIsFoundAndAnnounced() async throws {
         let fixture = try Fixture()
         let app = ServerApplication(configuration: try Self.liveConfiguration(fixture)).makeApplication()

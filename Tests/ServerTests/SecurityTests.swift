@@ -112,6 +112,7 @@ import Testing
         let requests = lines.filter { $0.hasPrefix("GET /api/beamtimes") }
         #expect(requests.count == 3, "\(lines)")
         #expect(requests.first?.hasPrefix("GET /api/beamtimes?api_key=REDACTED&sample=PS 200 ") == true, "\(requests)")
+        #expect(requests.first?.hasSuffix("ms key=viewer") == true, "the name, not the key: \(requests)")
         #expect(requests.dropFirst().first?.hasPrefix("GET /api/beamtimes?api_key=REDACTED 401 ") == true, "\(requests)")
         #expect(requests.last?.hasPrefix("GET /api/beamtimes?x=1&API%5Fkey=REDACTED ") == true, "\(requests)")
         for secret in [String(key.dropFirst(3)), String(wrong.dropFirst(3))] {

@@ -16,7 +16,6 @@ struct KeyAuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let isRead = request.method == .get || request.method == .head
         let needed = !isRead || (requireKeyForReads && request.uri.path.hasPrefix("/api/") && !Self.openPaths.contains(request.uri.path))
-        var context = context
         if let presented = Self.presentedKey(request) {
             guard let name = presented.map({ keys.verify($0) }) ?? nil else { throw Problem.unauthorized }
             context.keyName = name
