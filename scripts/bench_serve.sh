@@ -12,6 +12,8 @@
 #
 #   bash scripts/bench_serve.sh                   # release build, 10 s per endpoint
 #   CONFIG=debug DURATION=5 bash scripts/bench_serve.sh
+#   SERVE_NICE=10 bash scripts/bench_serve.sh       # server, wrk and in-process readers at nice 10
+#                                                   # (on a beamline the clients are other machines)
 #
 # Needs wrk (apt-get install wrk). Not a test: it prints figures.
 set -euo pipefail
@@ -19,6 +21,7 @@ CONFIG=${CONFIG:-release}
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
 PORT=${PORT:-18765}
+SERVE_NICE=${SERVE_NICE:-0}
 cd "$(dirname "$0")/.."
 
 command -v wrk >/dev/null || { echo "bench_serve: wrk is missing (apt-get install wrk)" >&2; exit 1; }
@@ -58,7 +61,7 @@ ALONE=()
 for k in 1 2; do ALONE+=("$(seconds_of write_batch "alone$k")"); done
 echo "writer alone: ${ALONE[*]} s per batch" >&2
 
-"$BIN" serve "$ROOT" --port "$PORT" 2>"$WORK/serve.log" &
+nice -n "$SERVE_NICE" "$BIN" serve "$ROOT" --port "$PORT" 2>"$WORK/serve.log" &
 SERVER=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/api/beamtimes" >/dev/null && break; sleep 0.1; done
 
@@ -69,7 +72,7 @@ sleep 1
 
 run_wrk() {  # name url
     local out
-    out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$2")
+    out=$(nice -n "$SERVE_NICE" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$2")
     local p50 p99 rps errors
     p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
     p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
@@ -85,7 +88,7 @@ run_wrk frame "$BASE/$FRAME_UID/frames/$FIELD/-1"
 run_wrk table "$BASE/$TABLE_UID/streams/primary/table"
 
 echo "== in-process through Catalog: $CONNECTIONS threads, writer running" >&2
-"$BENCH" serve "$ROOT/bench.db" --table-run "$TABLE_UID" --frame-run "$FRAME_UID" --field "$FIELD" \
+nice -n "$SERVE_NICE" "$BENCH" serve "$ROOT/bench.db" --table-run "$TABLE_UID" --frame-run "$FRAME_UID" --field "$FIELD" \
     --threads "$CONNECTIONS" --seconds "$DURATION"
 
 kill "$WRITER" 2>/dev/null || true; wait "$WRITER" 2>/dev/null || true; WRITER=""
