@@ -7,7 +7,7 @@
 #        RESONANCE_BENCH_POSTGRES=URL scripts/bench-index.sh ...   (an existing server instead)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product resonance
+swift build -c release --product resonance-bench
 if [ -n "${RESONANCE_BENCH_POSTGRES:-}" ]; then
     exec .build/release/resonance-bench index --postgres "$RESONANCE_BENCH_POSTGRES" "$@"
 fi

@@ -155,9 +155,10 @@ public final class PostgresIndexWriter: MasterIndexWriting {
 
     public func indexRun(
         uid: String, researcherID: Int64, beamtimeID: Int64, planName: String, sampleName: String? = nil,
-        timeStart: Double, tags: [String] = []
+        timeStart: Double, tags: [String] = [], metadata: JSONObject = [:]
     ) throws {
-        let run = MasterIndexWriter.RunEntry(uid: uid, planName: planName, sampleName: sampleName, timeStart: timeStart, tags: tags)
+        let run = MasterIndexWriter.RunEntry(
+            uid: uid, planName: planName, sampleName: sampleName, timeStart: timeStart, tags: tags, metadata: metadata)
         try run.validate()
         try transaction { connection, logger in
             try await Self.checkOwner(connection, logger, researcherID: researcherID, beamtimeID: beamtimeID)
@@ -188,18 +189,28 @@ public final class PostgresIndexWriter: MasterIndexWriting {
             .object([
                 "uid": .string(run.uid), "plan_name": .string(run.planName), "sample_name": run.sampleName.map(JSONValue.string) ?? .null,
                 "time_start": .double(run.timeStart), "tags": .array(run.tags.map(JSONValue.string)),
+                "metadata": .object(run.indexedMetadata),
             ])
         }
         let json = JSONValue.array(rows).jsonText
+        // The sample names go to `sample_names` in the same statement (in name order, so two
+        // indexers adding the same new names wait for each other instead of deadlocking).
         try await connection.query(
             """
-            INSERT INTO runs_index (uid, researcher_id, beamtime_id, plan_name, sample_name, time_start, tags)
-            SELECT x.uid, \(researcherID), \(beamtimeID), x.plan_name, x.sample_name, x.time_start, x.tags
-            FROM jsonb_to_recordset(\(json)::jsonb) AS x(uid text, plan_name text, sample_name text, time_start float8, tags text[])
+            WITH x AS MATERIALIZED (
+                SELECT * FROM jsonb_to_recordset(\(json)::jsonb)
+                    AS x(uid text, plan_name text, sample_name text, time_start float8, tags text[], metadata jsonb)
+            ), names AS (
+                INSERT INTO sample_names (name)
+                SELECT DISTINCT sample_name FROM x WHERE sample_name IS NOT NULL ORDER BY sample_name
+                ON CONFLICT (name) DO NOTHING
+            )
+            INSERT INTO runs_index (uid, researcher_id, beamtime_id, plan_name, sample_name, time_start, tags, metadata)
+            SELECT x.uid, \(researcherID), \(beamtimeID), x.plan_name, x.sample_name, x.time_start, x.tags, x.metadata FROM x
             ON CONFLICT (uid) DO UPDATE SET
                 researcher_id = excluded.researcher_id, beamtime_id = excluded.beamtime_id,
                 plan_name = excluded.plan_name, sample_name = excluded.sample_name,
-                time_start = excluded.time_start, tags = excluded.tags
+                time_start = excluded.time_start, tags = excluded.tags, metadata = excluded.metadata
             """, logger: logger)
     }
 

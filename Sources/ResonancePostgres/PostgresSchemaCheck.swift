@@ -27,8 +27,8 @@ extension PostgresIndexSchema {
         guard values["application"] == application, let version = values["schema_version"].flatMap({ Int($0) }) else {
             return .foreign(tables: tables)
         }
-        // A newer version may add tables; an older or equal one must have all of ours.
-        if version <= Self.version, !Self.tables.isSubset(of: tables) { return .foreign(tables: tables) }
+        // A newer version may add tables; an older or equal one must have all of its own.
+        if version <= Self.version, !Self.tables(ofVersion: version).isSubset(of: tables) { return .foreign(tables: tables) }
         return .index(version: version)
     }
 

@@ -104,6 +104,8 @@ final class PostgresSession: @unchecked Sendable {
         /// page-level predicate locks would make indexers of *different* beamtimes fail
         /// each other on a small index, and the lock already orders those of the same one.
         case readCommitted = "READ COMMITTED"
+        /// For a search made of several statements: one snapshot for all of them.
+        case snapshot = "REPEATABLE READ READ ONLY"
     }
 
     /// Runs `body` in a transaction, again (from the start, after a short random pause)

@@ -13,6 +13,23 @@ struct DifferentialTests {
     static let plans = ["nexafs", "rsoxs", "align", "count"]
     static let tags = ["polymer", "blend", "Polymer", "calibration", "naïve \"quoted\"", "t1", "t2", "100%"]
     static let researchers = ["Ada", "Grace", "Émilie"]
+    /// Metadata values a run may hold under each key: the same number as int and float, a
+    /// number and its text, booleans, null, nested values (never matched), non-ASCII text.
+    static let metadataValues: [String: [JSONValue]] = [
+        "edge": [.string("C K"), .string("N K"), .string("c k"), .string("1")],
+        "repeat": [.int(1), .double(1.0), .int(2), .double(2.5), .string("1"), .int(0), .double(-0.0)],
+        "dry_run": [.bool(true), .bool(false), .null, .int(1)],
+        "note": [.null, .string("naïve \"quoted\""), .string(""), .string("100%")],
+        "motor.x \"a\"": [.double(1e-5), .double(12345.678), .int(Int64(1) << 40)],
+        "nested": [.array([.string("C K")]), .object(["edge": .string("C K")]), .string("C K")],
+        "": [.string("empty key")],
+        // NaN and infinity are not indexed: the key is then absent from the run's indexed metadata.
+        "i0": [.double(.nan), .double(.infinity), .double(3)],
+    ]
+    /// Values asked for: each stored value, and some no run holds.
+    static let metadataQueries: [(String, JSONValue)] = metadataValues.sorted { $0.key < $1.key }.flatMap { key, values in
+        values.filter { if case .double(let x) = $0 { x.isFinite } else { $0.isScalar } }.map { (key, $0) }
+    } + [("repeat", .double(1.0000001)), ("edge", .string("C")), ("absent", .null), ("absent", .string("x")), ("i0", .int(3))]
 
     /// Both indexes, filled through the public writer API in the same order.
     func makeIndexes(_ db: TestDatabase, rng: inout SplitMix64) throws -> (any MasterIndexReading, any MasterIndexReading, [Double]) {
@@ -26,8 +43,14 @@ struct DifferentialTests {
             for tag in Self.tags where rng.next() % 4 == 0 { tags.append(tag) }
             let sample: String? = rng.next() % 12 == 0 ? nil : Self.samples[Int(rng.next() % UInt64(Self.samples.count))]
             let researcher = Int(rng.next() % 3)
+            var metadata: JSONObject = [:]
+            for (key, values) in Self.metadataValues.sorted(by: { $0.key < $1.key }) where rng.next() % 3 != 0 {
+                metadata[key] = values[Int(rng.next() % UInt64(values.count))]
+            }
             plan.append((researcher, researcher * 4 + Int(rng.next() % 4),
-                         MasterIndexWriter.RunEntry(uid: String(format: "run%05d", k), planName: Self.plans[Int(rng.next() % 4)], sampleName: sample, timeStart: t, tags: tags)))
+                         MasterIndexWriter.RunEntry(
+                            uid: String(format: "run%05d", k), planName: Self.plans[Int(rng.next() % 4)], sampleName: sample, timeStart: t,
+                            tags: tags, metadata: metadata)))
         }
         let sqlite = try MasterIndexWriter(indexDBPath: dir.file("index.db")).open()
         let postgres = try PostgresIndexWriter(url: db.url).open()
@@ -41,13 +64,14 @@ struct DifferentialTests {
             for (r, b, run) in plan {
                 try writer.indexRun(
                     uid: run.uid, researcherID: people[r], beamtimeID: beamtimes[b], planName: run.planName, sampleName: run.sampleName,
-                    timeStart: run.timeStart, tags: run.tags)
+                    timeStart: run.timeStart, tags: run.tags, metadata: run.metadata)
             }
-            // Re-index some runs with changes: an upsert keeps a run's place among ties.
+            // Re-index some runs with changes: an upsert keeps a run's place among ties, and
+            // replaces the metadata.
             for (r, b, run) in plan.prefix(40) {
                 try writer.indexRun(
                     uid: run.uid, researcherID: people[r], beamtimeID: beamtimes[b], planName: "rsoxs", sampleName: run.sampleName,
-                    timeStart: run.timeStart, tags: run.tags + ["t2"])
+                    timeStart: run.timeStart, tags: run.tags + ["t2"], metadata: ["edge": "N K", "reindexed": true])
             }
             try writer.close()
         }
@@ -70,11 +94,18 @@ struct DifferentialTests {
         for plan in Self.plans + ["absent"] { queries.append(IndexQuery(plan: plan, limit: 7)) }
         for researcher in Self.researchers { queries.append(IndexQuery(researcher: researcher, limit: nil)) }
         for tag in Self.tags + ["absent", "polymers"] { queries.append(IndexQuery(tag: tag, limit: nil)) }
-        while queries.count < 400 {
+        var metadataAlone = 0
+        for (key, value) in Self.metadataQueries + [("reindexed", .bool(true))] {
+            queries.append(IndexQuery(metadata: [key: value], limit: nil))
+            if try !sqlite.search(queries.last!).isEmpty { metadataAlone += 1 }
+        }
+        // Most single pairs match some runs: int and float, text and number were told apart on real hits.
+        #expect(metadataAlone >= Self.metadataQueries.count - 4)
+        while queries.count < 500 {
             var q = IndexQuery(limit: pick([nil, 1, 3, 10, 100]))
             var filters = Set<Int>()
             let count = 2 + Int(rng.next() % 4)
-            while filters.count < count { filters.insert(Int(rng.next() % 6)) }
+            while filters.count < count { filters.insert(Int(rng.next() % 8)) }
             for filter in filters {
                 switch filter {
                 case 0: q.sample = rng.next() % 2 == 0 ? .exactly(pick(Self.samples)) : .containing(pick(substrings))
@@ -82,7 +113,10 @@ struct DifferentialTests {
                 case 2: q.researcher = pick(Self.researchers)
                 case 3: q.tag = pick(Self.tags)
                 case 4: q.since = pick(times) + pick([0, 0, -0.25, 0.25, -1e-6])  // date edges: exactly a run's start, and beside it
-                default: q.until = pick(times) + pick([0, 0, 0.25, 1e-6, 3600])
+                case 5: q.until = pick(times) + pick([0, 0, 0.25, 1e-6, 3600])
+                default:  // one or two metadata pairs (two picks of one key keep the last)
+                    let (key, value) = pick(Self.metadataQueries)
+                    q.metadata[key] = value
                 }
             }
             queries.append(q)
@@ -95,8 +129,8 @@ struct DifferentialTests {
             compared += 1
             if !expected.isEmpty { nonEmpty += 1 }
         }
-        #expect(compared == 400)
-        #expect(nonEmpty > 150)  // the comparison is not between empty answers
+        #expect(compared == 500)
+        #expect(nonEmpty > 200)  // the comparison is not between empty answers
         // Ties exist, so the order of equal start times was compared too.
         #expect(Set(times).count < times.count)
     }

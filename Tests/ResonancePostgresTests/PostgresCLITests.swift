@@ -31,6 +31,46 @@ struct PostgresCLITests {
         #expect(unknown.stderr.contains(#"no researcher named "Bob" in the index (known: Ada)"#))
     }
 
+    /// `--where` on whole beamtimes (`index add` reads each run's metadata): the same hits
+    /// from a file and a server, and the same as `resonance runs --where` in the beamtime.
+    @Test func whereMatchesMetadataAsWithAFileAndAsInTheBeamtime() throws {
+        let db = try TestDatabase("cliwhere")
+        let beamtime = dir.file("bt.db")
+        let metadata: [JSONObject] = [
+            ["edge": "C K", "repeat": 1, "ok": true], ["edge": "C K", "repeat": 1.0, "ok": false],
+            ["edge": "N K", "repeat": "1", "note": .null], ["edge": "C K", "repeat": 2],
+        ]
+        try RunWriter(dbPath: beamtime, sample: SampleMetadata(name: "PS")).open { w in
+            for (k, m) in metadata.enumerated() {
+                _ = try w.openRun("nexafs", metadata: m, time: 1_772_700_000 + Double(k))
+                try w.closeRun()
+            }
+        }
+        for index in [dir.file("index.db"), db.url] {
+            let add = try resonance("index", "add", index, "--researcher", "Ada", beamtime)
+            #expect(add.status == 0, "\(add.stderr)")
+        }
+        let cases: [([String], Int)] = [
+            (["--where", "edge=C K"], 3), (["--where", "repeat=1"], 2), (["--where", "repeat=1.0"], 2),
+            (["--where", #"repeat="1""#], 1), (["--where", "edge=C K", "--where", "ok=true"], 1), (["--where", "note=null"], 1),
+            (["--where", "edge=O K"], 0),
+        ]
+        for (filters, count) in cases {
+            let file = try resonance(["index", "search", dir.file("index.db"), "--json"] + filters)
+            let server = try resonance(["index", "search", db.url, "--json"] + filters)
+            #expect(file.status == 0, "\(file.stderr)")
+            #expect(server.status == 0, "\(server.stderr)")
+            #expect(server.stdout == file.stdout, "\(filters)")
+            let hits = try JSONValue(parsing: server.stdout).arrayValue ?? []
+            #expect(hits.count == count, "\(filters)")
+            let runs = try resonance(["runs", beamtime, "--json"] + filters)
+            #expect(hits.compactMap { $0["uid"]?.stringValue } == (try JSONValue(parsing: runs.stdout).arrayValue ?? []).compactMap { $0["uid"]?.stringValue })
+        }
+        let refused = try resonance("index", "search", db.url, "--where", "edge=[1]")
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("only strings, numbers, booleans and null can be matched"))
+    }
+
     /// A password given in the URL is used, and never printed: not on success, not in errors.
     @Test func aPasswordInTheURLIsNeverPrinted() throws {
         let db = try TestDatabase("secret")

@@ -13,11 +13,12 @@ struct PostgresIndexTests {
         let writer = try PostgresIndexWriter(url: db.url).open()
         try writer.open()
         try writer.close()
-        #expect(try db.strings("SELECT value FROM resonance_index_meta WHERE key = 'schema_version'") == ["1"])
+        #expect(try db.strings("SELECT value FROM resonance_index_meta WHERE key = 'schema_version'") == ["2"])
         #expect(try db.strings("SELECT value FROM resonance_index_meta WHERE key = 'application'") == ["resonance-master-index"])
         let indexes = try db.strings("SELECT indexname::text FROM pg_indexes WHERE tablename = 'runs_index' ORDER BY 1")
         #expect(indexes.contains("runs_index_tags"))
-        #expect(indexes.contains("runs_index_sample_trgm"))
+        #expect(!indexes.contains("runs_index_sample_trgm"))  // version 2 matches sample_names instead
+        #expect(try db.strings("SELECT indexname::text FROM pg_indexes WHERE tablename = 'sample_names' ORDER BY 1") == ["sample_names_pkey", "sample_names_trgm"])
         #expect(try db.strings("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'runs_index'::regclass AND attname IN ('tags', 'metadata', 'started_at') ORDER BY attname")
             == ["jsonb", "timestamp with time zone", "text[]"])
         // A second writer (another machine) finds the schema and changes nothing.
@@ -127,6 +128,38 @@ struct PostgresIndexTests {
         #expect(throws: expected) { try PostgresIndexWriter(url: db.url).open().registerResearcher(name: "Grace", rootPath: "/g") }
         #expect(throws: expected) { try PostgresIndex(url: db.url).open() }
         #expect(try db.strings("SELECT id::text || ' ' || name FROM researchers") == ["\(ada) Ada"])
+    }
+
+    /// A version-1 database (before `sample_names`) is read as it is, and upgraded by a
+    /// writer, with the same answers before and after.
+    @Test func aVersion1DatabaseIsReadAndUpgraded() throws {
+        let db = try TestDatabase("version1")
+        let writer = try PostgresIndexWriter(url: db.url).open()
+        let ada = try writer.registerResearcher(name: "Ada", rootPath: "/data/ada")
+        let beamtime = try writer.registerBeamtime(researcherID: ada, dbPath: "/data/ada/bt.db")
+        for (k, sample) in ["PS", "P3HT:PCBM", "ps-b-PMMA", "gold"].enumerated() {
+            try writer.indexRun(
+                uid: "run\(k)", researcherID: ada, beamtimeID: beamtime, planName: "nexafs", sampleName: sample, timeStart: Double(k),
+                metadata: ["edge": "C K"])
+        }
+        try writer.close()
+        // Version 1 is version 2 without the table, with a trigram index on the runs.
+        try db.execute("DROP TABLE sample_names")
+        try db.execute(
+            "CREATE INDEX runs_index_sample_trgm ON runs_index USING gin (translate(sample_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') gin_trgm_ops)")
+        try db.execute("UPDATE resonance_index_meta SET value = '1' WHERE key = 'schema_version'")
+
+        let queries = [IndexQuery(sample: .containing("ps")), IndexQuery(sample: .containing("PCBM"), metadata: ["edge": "C K"])]
+        let reader = try PostgresIndex(url: db.url).open()
+        let before = try queries.map { try reader.search($0).map(\.uid) }
+        #expect(before == [["run2", "run0"], ["run1"]])
+        #expect(try db.strings("SELECT count(*)::text FROM pg_tables WHERE tablename = 'sample_names'") == ["0"])  // the reader changed nothing
+
+        try PostgresIndexWriter(url: db.url).open().close()
+        #expect(try db.strings("SELECT value FROM resonance_index_meta WHERE key = 'schema_version'") == ["2"])
+        #expect(try db.strings("SELECT count(*)::text FROM pg_indexes WHERE indexname = 'runs_index_sample_trgm'") == ["0"])
+        #expect(try db.strings("SELECT name FROM sample_names ORDER BY name COLLATE \"C\"") == ["P3HT:PCBM", "PS", "gold", "ps-b-PMMA"])
+        #expect(try queries.map { try PostgresIndex(url: db.url).open().search($0).map(\.uid) } == before)
     }
 
     @Test func anEmptyDatabaseIsNotAnIndexToRead() throws {

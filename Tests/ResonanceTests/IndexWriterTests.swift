@@ -8,7 +8,7 @@ struct IndexWriterTests {
     let dir = TempDir()
     var indexPath: String { dir.file("index.db") }
 
-    @Test func openCreatesAVersion1IndexWithSearchIndexes() throws {
+    @Test func openCreatesAVersion2IndexWithSearchIndexes() throws {
         let writer = try MasterIndexWriter(indexDBPath: indexPath).open()
         try writer.open()
         try writer.open()
@@ -17,7 +17,7 @@ struct IndexWriterTests {
             (try Int.fetchOne(db, sql: "PRAGMA user_version")!,
              Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index'")))
         }
-        #expect(version == 1)
+        #expect(version == 2)
         #expect(indexes.isSuperset(of: [
             "idx_researchers_name", "idx_beamtimes_db_path", "idx_runs_index_sample_tstart",
             "idx_runs_index_plan_tstart", "idx_runs_index_researcher_tstart", "idx_runs_index_tstart",

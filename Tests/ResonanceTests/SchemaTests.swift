@@ -72,7 +72,8 @@ struct SchemaTests {
             "runs_index.uid TEXT notnull=0 pk=1 default=-",
             "runs_index fk beamtime_id -> beamtimes(id) on delete CASCADE",
             "runs_index.time_start REAL notnull=1 pk=0 default=-",
-            "user_version=1",
+            "runs_index.metadata TEXT notnull=0 pk=0 default=-",
+            "user_version=2",
         ] {
             #expect(schema.contains(expected), "\(expected)")
         }

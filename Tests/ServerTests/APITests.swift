@@ -209,6 +209,23 @@ func json(_ response: TestResponse) throws -> JSONValue {
         }
     }
 
+    @Test func searchMatchesMetadataWithWhere() async throws {
+        let app = try fixture.server().makeApplication()
+        try await app.test(.router) { client async throws in
+            func uids(_ uri: String) async throws -> [String?] {
+                try json(try await client.execute(uri: uri, method: .get)).arrayValue?.map { $0["uid"]?.stringValue } ?? []
+            }
+            #expect(try await uids("/api/search?where=edge%3DC%20K") == [fixture.nexafsUID])
+            #expect(try await uids("/api/search?where=edge=C%20K&plan=nexafs") == [fixture.nexafsUID])
+            #expect(try await uids("/api/search?where=edge=C%20K&where=edge=N%20K").isEmpty)  // the last of one key counts, as --where
+            #expect(try await uids("/api/search?where=edge=N%20K").isEmpty)
+            for bad in ["/api/search?where=edge", "/api/search?where=edge=%5B1%5D", "/api/search?where=x=NaN"] {
+                let response = try await client.execute(uri: bad, method: .get)
+                #expect(response.status == .badRequest, "\(bad)")
+            }
+        }
+    }
+
     @Test func unknownRoutesAreProblemJSON() async throws {
         let app = try fixture.server().makeApplication()
         try await app.test(.router) { client async throws in

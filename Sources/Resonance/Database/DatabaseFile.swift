@@ -261,8 +261,8 @@ enum DatabaseFile {
     /// The columns are checked, not only the number: a lenient writer may stamp a version
     /// whose migration it did not run.
     static func check<Schema: DatabaseSchema>(path: String, _ survey: SchemaSurvey, schema: Schema.Type) throws(DatabaseFileError) {
-        // Tables first: a beamtime (version 2) opened as a master index (version 1) is
-        // another kind of file, not a newer one.
+        // Tables first: a beamtime opened as a master index (or the reverse) is another
+        // kind of file, whatever its version says.
         let userTables = survey.tables.filter { !$0.hasPrefix("sqlite_") }
         if !userTables.isEmpty, !schema.requiredTables.isSubset(of: userTables) {
             throw DatabaseFileError(path: path, problem: .foreignDatabase(tables: userTables.sorted()))

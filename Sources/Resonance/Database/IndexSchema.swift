@@ -1,7 +1,7 @@
 /// The master index schema (docs/format.md, "The master index").
 public enum IndexSchema {
     /// The `user_version` this program writes.
-    public static let version = 1
+    public static let version = 2
 
     static let requiredTables: Set<String> = ["researchers", "beamtimes", "runs_index"]
 
@@ -36,7 +36,8 @@ public enum IndexSchema {
             plan_name     TEXT NOT NULL,
             sample_name   TEXT,
             time_start    REAL NOT NULL,
-            tags          TEXT
+            tags          TEXT,
+            metadata      TEXT
         );
         CREATE INDEX IF NOT EXISTS idx_runs_index_researcher ON runs_index(researcher_id);
         CREATE INDEX IF NOT EXISTS idx_runs_index_beamtime ON runs_index(beamtime_id);
@@ -53,11 +54,22 @@ public enum IndexSchema {
     static let columns: [String: [String]] = [
         "researchers": ["id", "name", "email", "orcid", "affiliation", "root_path", "extra"],
         "beamtimes": ["id", "researcher_id", "label", "db_path", "time_start", "time_stop", "description", "extra"],
-        "runs_index": ["uid", "researcher_id", "beamtime_id", "plan_name", "sample_name", "time_start", "tags"],
+        "runs_index": ["uid", "researcher_id", "beamtime_id", "plan_name", "sample_name", "time_start", "tags", "metadata"],
     ]
 
-    static let repairableColumns: [ColumnRepair] = []
+    /// The column version 2 added: the run's searchable metadata (a JSON object of its
+    /// top-level scalar members, see ``MasterIndexWriter/RunEntry/indexedMetadata``).
+    /// Repairable, so a reader opens a version-1 file without migrating it (its runs have
+    /// no metadata to match).
+    static let runsMetadata = ColumnRepair(
+        table: "runs_index", column: "metadata", addSQL: "ALTER TABLE runs_index ADD COLUMN metadata TEXT")
 
-    /// Upgrades, in order (none yet: version 1 is the first).
-    public static let migrations: [SchemaMigration] = []
+    static let repairableColumns = [runsMetadata]
+
+    /// Upgrades, in order. Entry `k` takes a file from `version - 1` to `version`.
+    public static let migrations: [SchemaMigration] = [
+        // Runs indexed before have NULL metadata (no metadata search matches them) until
+        // their beamtime is indexed again: the index does not open beamtime files itself.
+        SchemaMigration(version: 2, name: "runs_index.metadata") { db in try runsMetadata.apply(db) }
+    ]
 }

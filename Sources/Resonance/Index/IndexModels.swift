@@ -1,3 +1,5 @@
+import JSONValue
+
 /// A researcher as the master index knows them: one row of `researchers`.
 public struct ResearcherInfo: Sendable, Equatable {
     /// Row id in the master index.
@@ -74,6 +76,7 @@ public enum SampleNameMatch: Sendable, Equatable {
 /// ```swift
 /// let query = IndexQuery(sample: .containing("PS"), plan: "nexafs", since: monday, limit: 20)
 /// let hits = try index.search(query)   // newest first
+/// let edge = try index.search(IndexQuery(metadata: ["edge": "C K", "repeat": 2]))
 /// ```
 public struct IndexQuery: Sendable, Equatable {
     /// The sample name, exact or substring.
@@ -88,12 +91,18 @@ public struct IndexQuery: Sendable, Equatable {
     public var since: Double?
     /// Runs that started before this time (Unix seconds).
     public var until: Double?
+    /// Runs whose metadata has each of these top-level keys with exactly this value, as
+    /// ``RunQuery/metadata`` matches in a beamtime: a string only the same string (`"1"` is
+    /// not `1`), a number the same number (`1` and `1.0` are one number), `true`, `false`,
+    /// `null`. Arrays and objects cannot be matched. Runs indexed before the index stored
+    /// metadata (SQLite schema version 1) match none until their beamtime is indexed again.
+    public var metadata: JSONObject
     /// At most this many hits, newest first; nil for all.
     public var limit: Int?
 
     public init(
         sample: SampleNameMatch? = nil, plan: String? = nil, researcher: String? = nil, tag: String? = nil,
-        since: Double? = nil, until: Double? = nil, limit: Int? = 100
+        since: Double? = nil, until: Double? = nil, metadata: JSONObject = [:], limit: Int? = 100
     ) {
         self.sample = sample
         self.plan = plan
@@ -101,7 +110,25 @@ public struct IndexQuery: Sendable, Equatable {
         self.tag = tag
         self.since = since
         self.until = until
+        self.metadata = metadata
         self.limit = limit
+    }
+
+    /// Throws ``IndexError/invalidValue(kind:value:reason:)`` for a metadata value no run in
+    /// the index can hold: an array or object, a NaN or infinite number, a NUL character
+    /// (see ``MasterIndexWriter/RunEntry/indexedMetadata``). Every backend checks the same.
+    public func checkMetadata() throws(IndexError) {
+        for (key, value) in metadata {
+            let kind = "metadata value of \(key.debugDescription)"
+            if let problem = MetadataMatching.problem(value) {
+                throw .invalidValue(kind: kind, value: value.jsonText, reason: problem)
+            }
+            if !MasterIndexWriter.RunEntry.isIndexable(key: key, value: value) {
+                throw .invalidValue(
+                    kind: kind, value: value.jsonText,
+                    reason: "a NaN or infinite number, or a NUL character in the key or text, is never stored in the index")
+            }
+        }
     }
 }
 

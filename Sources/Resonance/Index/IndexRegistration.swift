@@ -39,11 +39,13 @@ extension RunWriter {
         let dbPath = self.dbPath
         do {
             let row = try queue.read { db in
-                try Row.fetchOne(db, sql: "SELECT plan_name, time_start FROM runs WHERE uid = ?", arguments: [uid])
+                try Row.fetchOne(db, sql: "SELECT plan_name, time_start, metadata FROM runs WHERE uid = ?", arguments: [uid])
             }
             guard let row else { throw DatabaseFileError(path: dbPath, problem: .unreadable(reason: "run \(uid) is not in the file")) }
+            let metadataText: String? = row["metadata"]
             let run = MasterIndexWriter.RunEntry(
-                uid: uid, planName: row["plan_name"], sampleName: sample.name, timeStart: row["time_start"], tags: sample.tags)
+                uid: uid, planName: row["plan_name"], sampleName: sample.name, timeStart: row["time_start"], tags: sample.tags,
+                metadata: metadataText.flatMap { try? JSONValue(parsing: $0) }?.objectValue ?? [:])
             let index = try DatabaseFile.openForWriting(registration.indexPath, schema: IndexSchema.self)
             defer { try? index.close() }
             try index.write { db in

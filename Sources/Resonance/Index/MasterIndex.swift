@@ -149,15 +149,36 @@ public final class MasterIndex: Openable, Sendable {
             // Exact element match. A plain tag appears in the JSON text as "tag" whichever
             // side wrote it, so instr() skips most runs before the JSON is parsed;
             // json_valid keeps one malformed row from failing the whole search.
-            if tag.unicodeScalars.allSatisfy({ (0x20...0x7E).contains($0.value) && $0 != "\"" && $0 != "\\" }) {
+            if let quoted = Self.plainJSONString(tag) {
                 conditions.append("instr(r.tags, ?) > 0")
-                arguments += ["\"" + tag + "\""]
+                arguments += [quoted]
             }
             conditions.append("""
                 EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(r.tags) THEN r.tags ELSE '[]' END) AS t
                         WHERE t.type = 'text' AND t.value = ?)
                 """)
             arguments += [tag]
+        }
+        if !query.metadata.isEmpty {
+            try query.checkMetadata()
+            if try db.columns(in: "runs_index").contains(where: { $0.name == "metadata" }) {
+                for (key, value) in query.metadata {
+                    // As for tags: a plain key, and a plain text value, appear in the JSON
+                    // text as "key" and "value" (the writer's JSON), so instr() skips most
+                    // runs before json_each parses their metadata. A number has many spellings.
+                    for text in [key, value.stringValue].compactMap({ $0 }) {
+                        if let quoted = Self.plainJSONString(text) {
+                            conditions.append("instr(r.metadata, ?) > 0")
+                            arguments += [quoted]
+                        }
+                    }
+                    let (term, termArguments) = MetadataMatching.sqliteCondition(column: "r.metadata", key: key, value: value)
+                    conditions.append(term)
+                    arguments += termArguments
+                }
+            } else {
+                conditions.append("0")  // a version-1 file a reader did not migrate: no run has metadata
+            }
         }
         if let since = query.since {
             conditions.append("r.time_start >= ?")
@@ -185,6 +206,12 @@ public final class MasterIndex: Openable, Sendable {
             \(limitSQL)
             """
         return (sql, arguments)
+    }
+
+    /// `"text"` when the index's JSON writer writes `text` as it is (printable ASCII without
+    /// a quote or backslash), so that an `instr()` on the stored JSON can rule out a row.
+    static func plainJSONString(_ text: String) -> String? {
+        text.unicodeScalars.allSatisfy({ (0x20...0x7E).contains($0.value) && $0 != "\"" && $0 != "\\" }) ? "\"" + text + "\"" : nil
     }
 
     /// `text` for a `LIKE ... ESCAPE '\'` pattern: `%`, `_` and `\` match only themselves.

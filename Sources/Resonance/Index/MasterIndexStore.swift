@@ -91,9 +91,10 @@ extension MasterIndexReading {
     /// See ``IndexQuery`` for each filter.
     public func search(
         sample: SampleNameMatch? = nil, plan: String? = nil, researcher: String? = nil, tag: String? = nil,
-        since: Double? = nil, until: Double? = nil, limit: Int? = 100
+        since: Double? = nil, until: Double? = nil, metadata: JSONObject = [:], limit: Int? = 100
     ) throws -> [IndexedRun] {
-        try search(IndexQuery(sample: sample, plan: plan, researcher: researcher, tag: tag, since: since, until: until, limit: limit))
+        try search(IndexQuery(
+            sample: sample, plan: plan, researcher: researcher, tag: tag, since: since, until: until, metadata: metadata, limit: limit))
     }
 }
 
@@ -109,9 +110,10 @@ public protocol MasterIndexWriting: Openable, Sendable {
     /// See ``MasterIndexWriter/registerBeamtime(researcherID:label:dbPath:timeStart:)``.
     @discardableResult
     func registerBeamtime(researcherID: Int64, label: String?, dbPath: String, timeStart: Double?) throws -> Int64
-    /// See ``MasterIndexWriter/indexRun(uid:researcherID:beamtimeID:planName:sampleName:timeStart:tags:)``.
+    /// See ``MasterIndexWriter/indexRun(uid:researcherID:beamtimeID:planName:sampleName:timeStart:tags:metadata:)``.
     func indexRun(
-        uid: String, researcherID: Int64, beamtimeID: Int64, planName: String, sampleName: String?, timeStart: Double, tags: [String]
+        uid: String, researcherID: Int64, beamtimeID: Int64, planName: String, sampleName: String?, timeStart: Double, tags: [String],
+        metadata: JSONObject
     ) throws
     /// See ``MasterIndexWriter/indexBeamtime(dbPath:researcherID:label:)``.
     @discardableResult

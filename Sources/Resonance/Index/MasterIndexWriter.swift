@@ -27,7 +27,7 @@ public final class MasterIndexWriter: Openable, Sendable {
     }
 
     deinit {
-        try? lifecycle.close()?.close()
+        try? close()
     }
 
     /// Opens the index, creating the file and its schema if it is new, or checking (and
@@ -41,8 +41,15 @@ public final class MasterIndexWriter: Openable, Sendable {
     }
 
     /// Closes the file; later calls throw ``IndexError/notOpen(_:)`` until ``open()``.
+    ///
+    /// The file goes back to rollback-journal mode (as a beamtime does when its writer
+    /// closes): readers then leave no `-wal`/`-shm` beside it and can open it read-only. With
+    /// another connection open (a reader, another indexer) it stays in WAL mode, after a
+    /// wait of one second at most.
     public func close() throws {
-        try lifecycle.close()?.close()
+        guard let queue = lifecycle.close() else { return }
+        DatabaseFile.leaveWALMode(queue)
+        try queue.close()
     }
 
     private func openQueue() throws -> DatabaseQueue {
@@ -99,17 +106,19 @@ public final class MasterIndexWriter: Openable, Sendable {
     ///
     /// ```swift
     /// try index.indexRun(uid: uid, researcherID: ada, beamtimeID: beamtime, planName: "nexafs",
-    ///                    sampleName: "PS", timeStart: 1772700000, tags: ["polymer"])
+    ///                    sampleName: "PS", timeStart: 1772700000, tags: ["polymer"], metadata: ["edge": "C K"])
     /// ```
+    ///
+    /// Of `metadata` the index keeps what a search can match (``RunEntry/indexedMetadata``).
     ///
     /// Throws ``IndexError/unknownResearcher(id:)`` or ``IndexError/unknownBeamtime(id:)``
     /// for ids that are not registered, and ``IndexError/beamtimeOfAnotherResearcher(beamtimeID:researcherID:ownerID:)``
     /// when the beamtime is not the researcher's.
     public func indexRun(
         uid: String, researcherID: Int64, beamtimeID: Int64, planName: String, sampleName: String? = nil,
-        timeStart: Double, tags: [String] = []
+        timeStart: Double, tags: [String] = [], metadata: JSONObject = [:]
     ) throws {
-        let run = RunEntry(uid: uid, planName: planName, sampleName: sampleName, timeStart: timeStart, tags: tags)
+        let run = RunEntry(uid: uid, planName: planName, sampleName: sampleName, timeStart: timeStart, tags: tags, metadata: metadata)
         let queue = try openQueue()
         try queue.write { db in
             try Self.indexRun(db, run, researcherID: researcherID, beamtimeID: beamtimeID)
@@ -136,13 +145,41 @@ public final class MasterIndexWriter: Openable, Sendable {
         public var sampleName: String?
         public var timeStart: Double
         public var tags: [String]
+        /// The run's metadata (`runs.metadata` of its beamtime); the index keeps ``indexedMetadata``.
+        public var metadata: JSONObject
 
-        public init(uid: String, planName: String, sampleName: String?, timeStart: Double, tags: [String]) {
+        public init(uid: String, planName: String, sampleName: String?, timeStart: Double, tags: [String], metadata: JSONObject = [:]) {
             self.uid = uid
             self.planName = planName
             self.sampleName = sampleName
             self.timeStart = timeStart
             self.tags = tags
+            self.metadata = metadata
+        }
+
+        /// What the index stores of ``metadata``: the top-level members a search can match
+        /// (``IndexQuery/metadata``), i.e. strings, numbers, booleans and null. Arrays and
+        /// objects are left out (no search matches them, and a start document's nested
+        /// parts would make every row large), and so are members PostgreSQL's jsonb cannot
+        /// hold and SQLite's json_valid refuses: NaN and infinities, NUL characters.
+        ///
+        /// ```swift
+        /// RunEntry(uid: u, planName: "nexafs", sampleName: nil, timeStart: t, tags: [],
+        ///          metadata: ["edge": "C K", "motors": ["x", "y"], "i0": .double(.nan)]).indexedMetadata  // ["edge": "C K"]
+        /// ```
+        public var indexedMetadata: JSONObject {
+            metadata.filter { Self.isIndexable(key: $0.key, value: $0.value) }
+        }
+
+        /// Whether the index stores a member `key`: `value` (see ``indexedMetadata``).
+        static func isIndexable(key: String, value: JSONValue) -> Bool {
+            if key.utf8.contains(0) { return false }
+            switch value {
+            case .null, .bool, .int: return true
+            case .double(let number): return number.isFinite
+            case .string(let text): return !text.utf8.contains(0)
+            case .array, .object: return false
+            }
         }
 
         /// Throws ``IndexError/invalidValue(kind:value:reason:)`` for a value no backend stores.
@@ -179,7 +216,7 @@ public final class MasterIndexWriter: Openable, Sendable {
         return result
     }
 
-    /// Reads every run of a beamtime file with its sample's name and tags: what
+    /// Reads every run of a beamtime file with its sample's name and tags and its metadata: what
     /// ``indexBeamtime(dbPath:researcherID:label:)`` indexes, on any backend.
     public static func readRuns(ofBeamtime dbPath: String) throws -> [RunEntry] {
         let catalog = try Catalog(dbPath: dbPath).open()
@@ -189,10 +226,20 @@ public final class MasterIndexWriter: Openable, Sendable {
         for sample in try catalog.samples() where tagsByName[sample.name] == nil {
             tagsByName[sample.name] = sample.tags
         }
+        // Malformed metadata in one run (a hand-edited file) leaves that run without any, as
+        // Catalog's metadata filter treats it, instead of failing the beamtime.
+        let metadataByUID = try catalog.read { db in
+            var byUID: [String: JSONObject] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT uid, metadata FROM runs") {
+                let text: String? = row["metadata"]
+                if let text, let object = (try? JSONValue(parsing: text))?.objectValue { byUID[row["uid"]] = object }
+            }
+            return byUID
+        }
         return try catalog.allRuns().map { run in
             RunEntry(
                 uid: run.uid, planName: run.planName, sampleName: run.sampleName, timeStart: run.timeStart,
-                tags: run.sampleName.flatMap { tagsByName[$0] } ?? [])
+                tags: run.sampleName.flatMap { tagsByName[$0] } ?? [], metadata: metadataByUID[run.uid] ?? [:])
         }
     }
 
@@ -308,15 +355,16 @@ public final class MasterIndexWriter: Openable, Sendable {
     static func upsertRun(_ db: Database, _ run: RunEntry, researcherID: Int64, beamtimeID: Int64) throws {
         try run.validate()
         let statement = try db.cachedStatement(sql: """
-            INSERT INTO runs_index (uid, researcher_id, beamtime_id, plan_name, sample_name, time_start, tags)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO runs_index (uid, researcher_id, beamtime_id, plan_name, sample_name, time_start, tags, metadata)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(uid) DO UPDATE SET
                 researcher_id = excluded.researcher_id, beamtime_id = excluded.beamtime_id,
                 plan_name = excluded.plan_name, sample_name = excluded.sample_name,
-                time_start = excluded.time_start, tags = excluded.tags
+                time_start = excluded.time_start, tags = excluded.tags, metadata = excluded.metadata
             """)
         try statement.execute(arguments: [
             run.uid, researcherID, beamtimeID, run.planName, run.sampleName, run.timeStart, JSONValue(run.tags).jsonText,
+            run.indexedMetadata.jsonText,
         ])
     }
 

@@ -197,19 +197,13 @@ public final class Catalog: Openable, Sendable {
         }
         if let since = query.since { terms.append("r.time_start >= ?"); arguments += [since.timeIntervalSince1970] }
         if let until = query.until { terms.append("r.time_start < ?"); arguments += [until.timeIntervalSince1970] }
-        // json_each instead of a JSON path: any key text works, dots and quotes included.
         for (key, value) in query.metadata {
-            let match: String
-            switch value {
-            case .string(let text): match = "type = 'text' AND value = ?"; arguments += [key, text]
-            case .int(let number): match = "type IN ('integer', 'real') AND value = ?"; arguments += [key, number]
-            case .double(let number): match = "type IN ('integer', 'real') AND value = ?"; arguments += [key, number]
-            case .bool(let flag): match = "type = ?"; arguments += [key, flag ? "true" : "false"]
-            case .null: match = "type = 'null'"; arguments += [key]
-            default:
-                throw RunQueryError("metadata \(key.debugDescription) = \(value.jsonText): only strings, numbers, booleans and null can be matched")
+            if let problem = MetadataMatching.problem(value) {
+                throw RunQueryError("metadata \(key.debugDescription) = \(value.jsonText): \(problem)")
             }
-            terms.append("EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(r.metadata) THEN r.metadata ELSE '{}' END) WHERE key = ? AND \(match))")
+            let (term, termArguments) = MetadataMatching.sqliteCondition(column: "r.metadata", key: key, value: value)
+            terms.append(term)
+            arguments += termArguments
         }
         return (terms.isEmpty ? "" : " WHERE " + terms.joined(separator: " AND "), arguments)
     }

@@ -21,6 +21,7 @@ struct IndexSearchCommand: ParsableCommand {
               resonance index search index.db --sample-contains pcbm --plan nexafs --limit 20
               resonance index search index.db --researcher "Ada" --since 2026-03-01 --until 2026-03-31
               resonance index search index.db --tag polymer --json
+              resonance index search index.db --where edge="C K" --where repeat=2
               resonance index search postgres://reader@db.example.org/resonance --tag polymer
             """
     )
@@ -49,6 +50,11 @@ struct IndexSearchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Runs started before this date (local time); a bare date includes that day.", valueName: "date"))
     var until: DateText?
 
+    @Option(name: .customLong("where"), help: ArgumentHelp(
+        "Runs whose metadata has this top-level key with this value (a JSON number, true, false or null, otherwise text), as `resonance runs --where`. Repeatable.",
+        valueName: "key=value"))
+    var metadata: [MetadataMatch] = []
+
     @Option(help: ArgumentHelp("Show at most this many runs.", valueName: "n"))
     var limit: Int = 100
 
@@ -66,6 +72,7 @@ struct IndexSearchCommand: ParsableCommand {
         if let sampleContains { query.sample = .containing(sampleContains) }
         query.since = since?.start
         query.until = until?.endForUntil
+        for match in metadata { query.metadata[match.key] = match.value }
         let hits: [IndexedRun]
         do {
             hits = try MasterIndexes.reader(at: indexPath).open().search(query)

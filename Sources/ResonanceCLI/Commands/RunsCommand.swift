@@ -100,20 +100,14 @@ struct RunsCommand: ParsableCommand {
     }
 }
 
-/// A `--where key=value` filter: the value is JSON when it parses (a number, `true`,
-/// `false`, `null`, a quoted string), and text otherwise (so `edge=C K` needs no quotes).
+/// A `--where key=value` filter (``MetadataMatching/condition(_:)`` reads it).
 struct MetadataMatch: ExpressibleByArgument {
     var key: String
     var value: JSONValue
 
     init?(argument: String) {
-        guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else { return nil }
-        key = String(argument[..<equals])
-        let text = String(argument[argument.index(after: equals)...])
-        if let parsed = try? JSONValue(parsing: text) {
-            value = parsed  // an array or object is refused by the query, naming it
-        } else {
-            value = .string(text)
-        }
+        guard let condition = MetadataMatching.condition(argument) else { return nil }
+        key = condition.key
+        value = condition.value
     }
 }

@@ -2,9 +2,10 @@ import Hummingbird
 import JSONValue
 import Resonance
 
-/// `GET /api/search?sample=&sample_contains=&plan=&researcher=&tag=&since=&until=&limit=`:
+/// `GET /api/search?sample=&sample_contains=&plan=&researcher=&tag=&since=&until=&where=&limit=`:
 /// the master index given with `--index`, with the filters and keys of
-/// `resonance index search --json`. 404 when the server has no index.
+/// `resonance index search --json`. `where=key=value` (repeatable, every one must match) is
+/// `--where`: `/api/search?where=edge%3DC%20K&where=repeat%3D2`. 404 when the server has no index.
 struct SearchRoutes: ServerRouteGroup {
     func addRoutes(to router: Router<ServerRequestContext>, environment: ServerEnvironment) {
         router.get("/api/search") { request, _ in
@@ -20,6 +21,20 @@ struct SearchRoutes: ServerRouteGroup {
             if let contains { query.sample = .containing(contains) }
             query.since = try q.date("since")
             query.until = try q.date("until", endOfDay: true)
+            for text in request.uri.queryParameters.getAll("where") {
+                guard text.utf8.count <= 512 else {
+                    throw Problem.badRequest("query parameter where is \(text.utf8.count) bytes long; at most 512 are accepted")
+                }
+                guard let condition = MetadataMatching.condition(text) else {
+                    throw Problem.badRequest("query parameter where=\(text.debugDescription) is not key=value")
+                }
+                query.metadata[condition.key] = condition.value
+            }
+            do {
+                try query.checkMetadata()
+            } catch {
+                throw Problem.badRequest("\(error)")  // IndexError: names the value and why
+            }
             let finalQuery = query
             return try await environment.blocking.run {
                 let hits = try index.search(finalQuery)
