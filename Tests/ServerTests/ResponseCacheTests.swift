@@ -82,6 +82,29 @@ import Testing
         }
     }
 
+    @Test func identicalRequestsAtOnceBuildTheResponseOnce() async throws {
+        let server = try sharedFixture.server()
+        let cache = server.environment.responses
+        let uri = "/api/runs/\(sharedFixture.nexafsUID)/streams/primary/table?format=csv"
+        try await server.makeApplication().test(.router) { client async throws in
+            let bodies = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        let response = try await client.execute(uri: uri, method: .get)
+                        #expect(response.status == .ok)
+                        return String(buffer: response.body)
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(Set(bodies).count == 1)
+            #expect(bodies[0].hasPrefix("seq_num,time,"))
+        }
+        // One request built it; the seven others got what it kept.
+        #expect(cache.statistics.built == 1)
+        #expect(cache.statistics.hits == 7)
+    }
+
     @Test func aZeroCapacityKeepsNothing() async throws {
         var config = try sharedFixture.configuration()
         config.responseCacheBytes = 0

@@ -19,9 +19,12 @@ import Synchronization
 /// kept. Lookups take one lock and copy nothing (`ByteBuffer` shares its storage).
 ///
 /// ```swift
-/// if let hit = environment.responses.response(for: request) { return hit }
-/// ...
-/// return Responses.json(value, keptIn: environment.responses, for: request, immutable: !run.isOpen)
+/// return try await environment.responses.response(for: request) {
+///     try await environment.blocking.run {
+///         ...
+///         return Responses.json(value, keptIn: environment.responses, for: request, immutable: !run.isOpen)
+///     }
+/// }
 /// ```
 public final class ResponseCache: Sendable {
     /// Bytes the cache may hold; 0 turns it off.
@@ -37,7 +40,9 @@ public final class ResponseCache: Sendable {
         var bytes = 0
         var clock: UInt64 = 0
         var hits = 0
-        var misses = 0
+        var built = 0
+        /// Requests being built, with the identical requests waiting for them.
+        var building: [String: [CheckedContinuation<Void, Never>]] = [:]
     }
     private let state = Mutex(State())
 
@@ -45,23 +50,59 @@ public final class ResponseCache: Sendable {
         self.capacity = max(capacity, 0)
     }
 
-    /// The kept response for this request, if any.
-    func response(for request: Request) -> Response? {
-        guard capacity > 0 else { return nil }
+    /// The kept response for this request, or the one `make` builds. Identical requests
+    /// that arrive while the first is being built wait for it rather than build it again
+    /// (32 viewers opening the same finished run ask the core once); if what it built was
+    /// not kept (a live run), each then builds its own.
+    func response(for request: Request, _ make: @Sendable () async throws -> Response) async throws -> Response {
+        guard capacity > 0 else { return try await make() }
         let key = Self.key(request)
-        let found = state.withLock { state -> Entry? in
-            state.clock += 1
-            guard var entry = state.entries[key] else {
-                state.misses += 1
-                return nil
-            }
-            entry.lastUse = state.clock
-            state.entries[key] = entry
-            state.hits += 1
-            return entry
+        func build() async throws -> Response {
+            state.withLock { $0.built += 1 }
+            return try await make()
         }
-        guard let found else { return nil }
-        return Response(status: .ok, headers: found.headers, body: .init(byteBuffer: found.body))
+        enum Step { case kept(Response), build, wait }
+        let step = state.withLock { state -> Step in
+            if let entry = Self.use(key, in: &state) { return .kept(Self.response(entry)) }
+            if state.building[key] != nil { return .wait }
+            state.building[key] = []
+            return .build
+        }
+        switch step {
+        case .kept(let response):
+            return response
+        case .build:
+            defer {
+                let waiting = state.withLock { $0.building.removeValue(forKey: key) ?? [] }
+                for waiter in waiting { waiter.resume() }
+            }
+            return try await build()
+        case .wait:
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+                let queued = state.withLock { state -> Bool in
+                    guard state.building[key] != nil else { return false }
+                    state.building[key]!.append(waiter)
+                    return true
+                }
+                if !queued { waiter.resume() }
+            }
+            if let entry = state.withLock({ Self.use(key, in: &$0) }) { return Self.response(entry) }
+            return try await build()
+        }
+    }
+
+    /// The entry for `key`, marked as just used and counted as a hit.
+    private static func use(_ key: String, in state: inout State) -> Entry? {
+        state.clock += 1
+        guard var entry = state.entries[key] else { return nil }
+        entry.lastUse = state.clock
+        state.entries[key] = entry
+        state.hits += 1
+        return entry
+    }
+
+    private static func response(_ entry: Entry) -> Response {
+        Response(status: .ok, headers: entry.headers, body: .init(byteBuffer: entry.body))
     }
 
     /// Keeps a 200 response's body and headers for the next request like this one.
@@ -82,9 +123,9 @@ public final class ResponseCache: Sendable {
         }
     }
 
-    /// Entries, bytes held, hits and misses so far (for tests and the log).
-    public var statistics: (entries: Int, bytes: Int, hits: Int, misses: Int) {
-        state.withLock { ($0.entries.count, $0.bytes, $0.hits, $0.misses) }
+    /// Entries, bytes held, responses served from the cache and responses built so far.
+    public var statistics: (entries: Int, bytes: Int, hits: Int, built: Int) {
+        state.withLock { ($0.entries.count, $0.bytes, $0.hits, $0.built) }
     }
 
     private static func key(_ request: Request) -> String {

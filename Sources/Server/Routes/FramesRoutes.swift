@@ -14,8 +14,7 @@ struct FramesRoutes: ServerRouteGroup {
         router.get("/api/runs/:uid/frames/:field") { request, context in
             let uid = try context.parameters.require("uid")
             let field = try context.parameters.require("field")
-            if let kept = environment.responses.response(for: request) { return kept }
-            return try await environment.blocking.run {
+            return try await environment.responses.response(for: request) { try await environment.blocking.run {
                 let (_, run) = try RunLocator.find(uid, in: environment.registry)
                 let (info, frames) = try Self.frames(run, field)
                 return Responses.json([
@@ -26,7 +25,7 @@ struct FramesRoutes: ServerRouteGroup {
                     "zarr_codecs": JSONValue(frames.codecs),
                     "seq_nums": .array(frames.seqNums.map { .int($0) }),
                 ], keptIn: environment.responses, for: request, immutable: !run.isOpen && uid == run.uid)
-            }
+            } }
         }
 
         router.get("/api/runs/:uid/frames/:field/:index") { request, context in
@@ -40,8 +39,7 @@ struct FramesRoutes: ServerRouteGroup {
             let format = try query.choice("format", ["raw", "npy", "png"], default: "raw")
             let rowsText = try query.string("rows", maxLength: 64)
             let colsText = try query.string("cols", maxLength: 64)
-            if let kept = environment.responses.response(for: request) { return kept }
-            return try await environment.blocking.run {
+            return try await environment.responses.response(for: request) { try await environment.blocking.run {
                 let (_, run) = try RunLocator.find(uid, in: environment.registry)
                 let (_, frames) = try Self.frames(run, field)
                 let rows = try FrameEncoding.slice(rowsText, size: frames.rows, name: "rows")
@@ -68,7 +66,7 @@ struct FramesRoutes: ServerRouteGroup {
                 default:
                     return response(pixels, "application/octet-stream")
                 }
-            }
+            } }
         }
     }
 

@@ -37,14 +37,13 @@ struct RunsRoutes: ServerRouteGroup {
 
         router.get("/api/runs/:uid") { request, context in
             let uid = try context.parameters.require("uid")
-            if let kept = environment.responses.response(for: request) { return kept }
-            return try await environment.blocking.run {
+            return try await environment.responses.response(for: request) { try await environment.blocking.run {
                 let (beamtime, run) = try RunLocator.find(uid, in: environment.registry)
                 var object = RunDescription.run(run).objectValue ?? [:]
                 object["beamtime"] = .string(beamtime.label)
                 return Responses.json(.object(object), keptIn: environment.responses, for: request,
                                       immutable: !run.isOpen && uid == run.uid)
-            }
+            } }
         }
     }
 }

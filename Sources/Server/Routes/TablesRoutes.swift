@@ -25,8 +25,7 @@ struct TablesRoutes: ServerRouteGroup {
                 list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             }
             let afterSeq = try query.int("after_seq", in: Int(Int64.min)...Int(Int64.max))
-            if let kept = environment.responses.response(for: request) { return kept }
-            return try await environment.blocking.run {
+            return try await environment.responses.response(for: request) { try await environment.blocking.run {
                 let (_, run) = try RunLocator.find(uid, in: environment.registry)
                 guard run.stream(streamName) != nil else {
                     throw Problem.notFound("run \(run.uid) has no stream \(streamName.debugDescription) (it has \(run.streamNames.isEmpty ? "none" : run.streamNames.joined(separator: ", ")))")
@@ -43,7 +42,7 @@ struct TablesRoutes: ServerRouteGroup {
                 // A finished run's events never change: the same request gets the same bytes.
                 return Responses.raw(body, contentType: format == .csv ? "text/csv; charset=utf-8" : "application/json",
                                      keptIn: environment.responses, for: request, immutable: !run.isOpen && uid == run.uid)
-            }
+            } }
         }
     }
 }
