@@ -105,6 +105,31 @@ import Testing
         #expect(cache.statistics.hits == 7)
     }
 
+    @Test func aFullCacheDropsTheLeastRecentlyUsed() async throws {
+        var config = try sharedFixture.configuration()
+        config.responseCacheBytes = 8192   // room for ~20 regions of a 4x5 frame (80 bytes + 256 each)
+        let server = ServerApplication(configuration: config)
+        let cache = server.environment.responses
+        let frame = "/api/runs/\(sharedFixture.nexafsUID)/frames/ccd/0"
+        try await server.makeApplication().test(.router) { client async throws in
+            func get(_ query: String) async throws {
+                #expect(try await client.execute(uri: frame + query, method: .get).status == .ok)
+            }
+            try await get("?cols=0:1")
+            for k in 0..<40 {
+                try await get("?rows=0:1&cols=\(k % 5):\(k % 5 + 1)&k=\(k)")
+                try await get("?cols=0:1")   // kept in use: never the least recently used
+            }
+            #expect(cache.statistics.bytes <= 8192)
+            #expect(cache.statistics.entries < 41)
+            let built = cache.statistics.built
+            try await get("?cols=0:1")
+            #expect(cache.statistics.built == built)        // still kept
+            try await get("?rows=0:1&cols=0:1&k=0")
+            #expect(cache.statistics.built == built + 1)    // the oldest went first
+        }
+    }
+
     @Test func aZeroCapacityKeepsNothing() async throws {
         var config = try sharedFixture.configuration()
         config.responseCacheBytes = 0

@@ -14,9 +14,9 @@ import Synchronization
 ///
 /// Entries are keyed by the request's path and query as sent, so only the same request
 /// hits; a route stores a response only when it names the run by its full uid (a prefix
-/// could come to match a second run later). Least recently used entries go first once the
-/// cache holds more than `capacity` bytes; a response larger than an eighth of it is not
-/// kept. Lookups take one lock and copy nothing (`ByteBuffer` shares its storage).
+/// could come to match a second run later). Once the cache holds more than `capacity`
+/// bytes, least recently used entries go first until it holds 7/8 of it; a response larger
+/// than an eighth of it is not kept. Lookups take one lock and copy nothing (`ByteBuffer` shares its storage).
 ///
 /// ```swift
 /// return try await environment.responses.response(for: request) {
@@ -34,6 +34,8 @@ public final class ResponseCache: Sendable {
         var body: ByteBuffer
         var headers: HTTPFields
         var lastUse: UInt64
+        /// What the entry counts against the capacity: its body and a share for the rest.
+        var cost: Int { body.readableBytes + 256 }
     }
     private struct State {
         var entries: [String: Entry] = [:]
@@ -107,18 +109,22 @@ public final class ResponseCache: Sendable {
 
     /// Keeps a 200 response's body and headers for the next request like this one.
     func keep(_ body: ByteBuffer, headers: HTTPFields, for request: Request) {
-        let size = body.readableBytes + 256
-        guard capacity > 0, size <= capacity / 8 else { return }
+        guard capacity > 0 else { return }
         let key = Self.key(request)
         state.withLock { state in
             state.clock += 1
-            if let old = state.entries.updateValue(Entry(body: body, headers: headers, lastUse: state.clock), forKey: key) {
-                state.bytes -= old.body.readableBytes + 256
-            }
-            state.bytes += size
-            while state.bytes > capacity, let oldest = state.entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
-                state.entries[oldest.key] = nil
-                state.bytes -= oldest.value.body.readableBytes + 256
+            let entry = Entry(body: body, headers: headers, lastUse: state.clock)
+            guard entry.cost <= capacity / 8 else { return }
+            if let old = state.entries.updateValue(entry, forKey: key) { state.bytes -= old.cost }
+            state.bytes += entry.cost
+            guard state.bytes > capacity else { return }
+            // Least recently used first, down to 7/8 of the capacity in one go: one sort per
+            // many insertions, rather than a search of every entry for each one (a full
+            // cache of small answers holds ~100,000 of them, and this runs under the lock).
+            for (key, entry) in state.entries.sorted(by: { $0.value.lastUse < $1.value.lastUse }) {
+                guard state.bytes > capacity - capacity / 8 else { break }
+                state.entries[key] = nil
+                state.bytes -= entry.cost
             }
         }
     }
