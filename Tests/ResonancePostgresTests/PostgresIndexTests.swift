@@ -13,7 +13,7 @@ struct PostgresIndexTests {
         let writer = try PostgresIndexWriter(url: db.url).open()
         try writer.open()
         try writer.close()
-        #expect(try db.strings("SELECT value FROM resonance_index_meta WHERE key = 'schema_version'") == ["2"])
+        #expect(try db.strings("SELECT value FROM resonance_index_meta WHERE key = 'schema_version'") == [String(PostgresIndexSchema.version)])
         #expect(try db.strings("SELECT value FROM resonance_index_meta WHERE key = 'application'") == ["resonance-master-index"])
         let indexes = try db.strings("SELECT indexname::text FROM pg_indexes WHERE tablename = 'runs_index' ORDER BY 1")
         #expect(indexes.contains("runs_index_tags"))
@@ -21,6 +21,9 @@ struct PostgresIndexTests {
         #expect(try db.strings("SELECT indexname::text FROM pg_indexes WHERE tablename = 'sample_names' ORDER BY 1") == ["sample_names_pkey", "sample_names_trgm"])
         #expect(try db.strings("SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'runs_index'::regclass AND attname IN ('tags', 'metadata', 'started_at') ORDER BY attname")
             == ["jsonb", "timestamp with time zone", "text[]"])
+        // Version 3: a run refers to its beamtime only; its researcher is the beamtime's.
+        #expect(try db.strings("SELECT conname::text FROM pg_constraint WHERE conrelid = 'runs_index'::regclass AND contype = 'f'")
+            == ["runs_index_beamtime_id_fkey"])
         // A second writer (another machine) finds the schema and changes nothing.
         try PostgresIndexWriter(url: db.url).open()
         #expect(try db.strings("SELECT count(*)::text FROM resonance_index_meta") == ["2"])
@@ -143,10 +146,13 @@ struct PostgresIndexTests {
                 metadata: ["edge": "C K"])
         }
         try writer.close()
-        // Version 1 is version 2 without the table, with a trigram index on the runs.
+        // Version 1 is version 3 without the table, with a trigram index on the runs and a
+        // foreign key from the runs to the researchers.
         try db.execute("DROP TABLE sample_names")
         try db.execute(
             "CREATE INDEX runs_index_sample_trgm ON runs_index USING gin (translate(sample_name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') gin_trgm_ops)")
+        try db.execute(
+            "ALTER TABLE runs_index ADD CONSTRAINT runs_index_researcher_id_fkey FOREIGN KEY (researcher_id) REFERENCES researchers(id) ON DELETE CASCADE")
         try db.execute("UPDATE resonance_index_meta SET value = '1' WHERE key = 'schema_version'")
 
         let queries = [IndexQuery(sample: .containing("ps")), IndexQuery(sample: .containing("PCBM"), metadata: ["edge": "C K"])]
@@ -156,10 +162,14 @@ struct PostgresIndexTests {
         #expect(try db.strings("SELECT count(*)::text FROM pg_tables WHERE tablename = 'sample_names'") == ["0"])  // the reader changed nothing
 
         try PostgresIndexWriter(url: db.url).open().close()
-        #expect(try db.strings("SELECT value FROM resonance_index_meta WHERE key = 'schema_version'") == ["2"])
+        #expect(try db.strings("SELECT value FROM resonance_index_meta WHERE key = 'schema_version'") == [String(PostgresIndexSchema.version)])
         #expect(try db.strings("SELECT count(*)::text FROM pg_indexes WHERE indexname = 'runs_index_sample_trgm'") == ["0"])
+        #expect(try db.strings("SELECT count(*)::text FROM pg_constraint WHERE conname = 'runs_index_researcher_id_fkey'") == ["0"])
         #expect(try db.strings("SELECT name FROM sample_names ORDER BY name COLLATE \"C\"") == ["P3HT:PCBM", "PS", "gold", "ps-b-PMMA"])
         #expect(try queries.map { try PostgresIndex(url: db.url).open().search($0).map(\.uid) } == before)
+        // Without the runs' own key, a researcher removed in SQL still takes their runs along (through the beamtimes).
+        try db.execute("DELETE FROM researchers")
+        #expect(try db.strings("SELECT count(*)::text FROM runs_index") == ["0"])
     }
 
     @Test func anEmptyDatabaseIsNotAnIndexToRead() throws {
