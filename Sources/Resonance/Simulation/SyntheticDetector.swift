@@ -1,3 +1,4 @@
+import Concurrency
 import Foundation
 
 /// Realistic RSoXS detector frames for demos and benchmarks: Poisson noise around a
@@ -6,7 +7,8 @@ import Foundation
 ///
 /// Fast enough not to hold up the writer it feeds: the mean counts depend on a pixel's
 /// distance from the centre only, so they are tabulated once per frame on a fine radial
-/// grid (a few thousand `exp` calls instead of two per pixel), and each pixel draws its
+/// grid (a few thousand `exp` calls instead of two per pixel), each pixel's place on that
+/// grid is computed once per detector geometry (``RadialBins``), and each pixel draws its
 /// noise from a table of normal quantiles indexed by 12 random bits (five pixels per 64-bit
 /// draw) instead of Box-Muller's `log` and `cos`.
 /// Counts below ``exactPoissonBelow`` (the beam stop's shadow) are drawn exactly (Knuth);
@@ -94,12 +96,9 @@ public struct SyntheticDetector: Sendable {
         guard rows > 0, columns > 0 else { return }
         let cy = Double(rows) / 2, cx = Double(columns) / 2
         let stop = Double(min(rows, columns)) * 0.05
-        // Radial grid fine enough that the ring's steepest slope moves < 1/30 of its width
-        // per step.
-        let perPixel = max(4.0, (32 / ringWidth).rounded(.up))
-        let maxDistance = (cx * cx + cy * cy).squareRoot() + 4
-        let bins = Int(maxDistance * perPixel) + 2
-        let means = (0..<bins).map { Float(meanCounts(distance: Double($0) / perPixel, energy: energy)) }
+        let grid = RadialBins.of(rows: rows, columns: columns, ringWidth: ringWidth)
+        let perPixel = grid.perPixel
+        let means = (0..<grid.count).map { Float(meanCounts(distance: Double($0) / perPixel, energy: energy)) }
         let sds = means.map { $0.squareRoot() }
         let normals = NormalQuantiles.table
         let exactBelow = Float(Self.exactPoissonBelow)
@@ -112,10 +111,11 @@ public struct SyntheticDetector: Sendable {
             meanTable.withUnsafeBufferPointer { means in
                 sdTable.withUnsafeBufferPointer { sds in
                     normals.withUnsafeBufferPointer { z in
+                      grid.bins.withUnsafeBufferPointer { allBins in
                         for r in task * rowsPerTask..<min(rows, (task + 1) * rowsPerTask) {
+                            let binRow = UnsafeBufferPointer(rebasing: allBins[r * columns..<(r + 1) * columns])
                             var rng = SeededGenerator(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(r))
                             let dy = Double(r) - cy
-                            let dy2 = Float(dy * dy)
                             func dist(_ c: Int) -> Double { let dx = Double(c) - cx; return (dx * dx + dy * dy).squareRoot() }
                             // The beam stop's shadow in this row: one run of columns around the
                             // centre (the stop's chord and, above the centre, its arm).
@@ -132,10 +132,7 @@ public struct SyntheticDetector: Sendable {
                                 while hi > lo && !Self.shadowed(dx: Double(hi - 1) - cx, dy: dy, d: dist(hi - 1), stop: stop) { hi -= 1 }
                                 shadow = lo..<hi
                             }
-                            func bin(_ c: Int) -> Int {
-                                let dx = Float(c) - Float(cx)
-                                return Int((dx * dx + dy2).squareRoot() * Float(perPixel) + 0.5)
-                            }
+                            func bin(_ c: Int) -> Int { Int(binRow[c]) }
                             // Outside the shadow: five pixels per 64 random bits.
                             func lit(_ range: Range<Int>) {
                                 var c = range.lowerBound
@@ -163,6 +160,7 @@ public struct SyntheticDetector: Sendable {
                             lit(shadow.upperBound..<columns)
                             deliver(r, UnsafeBufferPointer(row))
                         }
+                      }
                     }
                 }
             }
@@ -179,6 +177,59 @@ public struct SyntheticDetector: Sendable {
     static func count(_ x: Float) -> Int32 {
         let clamped = min(max(x, 0), Float(maximumCount))
         return Int32(bitPattern: (clamped + 12_582_912).bitPattern & 0x3F_FFFF)
+    }
+}
+
+/// Each pixel's place on the radial grid the mean counts are tabulated on: the nearest
+/// grid point to its distance from the centre. The same for every frame of a detector, so
+/// computed once per geometry (a square root and a float-to-integer conversion per pixel
+/// were a third of drawing a frame) and kept for the latest few geometries.
+final class RadialBins: Sendable {
+    /// Grid points per pixel of distance.
+    let perPixel: Double
+    /// Grid points (the largest bin + 1).
+    let count: Int
+    /// Row-major, one per pixel.
+    let bins: [UInt16]
+
+    private init(rows: Int, columns: Int, ringWidth: Double) {
+        let cy = Double(rows) / 2, cx = Double(columns) / 2
+        let maxDistance = (cx * cx + cy * cy).squareRoot() + 4
+        // Fine enough that the ring's steepest slope moves < 1/30 of its width per step;
+        // coarser only where 16-bit bins would not reach the corners (detectors wider than
+        // ~16,000 pixels).
+        let fine = max(4.0, (32 / ringWidth).rounded(.up))
+        perPixel = min(fine, (Double(UInt16.max) - 2) / maxDistance)
+        count = Int(maxDistance * perPixel) + 2
+        let scale = Float(perPixel)
+        bins = [UInt16](unsafeUninitializedCapacity: rows * columns) { out, initialized in
+            for r in 0..<rows {
+                let dy = Float(Double(r) - cy)
+                for c in 0..<columns {
+                    let dx = Float(Double(c) - cx)
+                    out[r * columns + c] = UInt16((dx * dx + dy * dy).squareRoot() * scale + 0.5)
+                }
+            }
+            initialized = rows * columns
+        }
+    }
+
+    private struct Key: Hashable {
+        var rows: Int, columns: Int, ringWidth: Double
+    }
+
+    private static let lock = Lock()
+    nonisolated(unsafe) private static var recent: [(Key, RadialBins)] = []  // guarded by `lock`
+
+    /// The grid of a geometry, computed on first use.
+    static func of(rows: Int, columns: Int, ringWidth: Double) -> RadialBins {
+        let key = Key(rows: rows, columns: columns, ringWidth: ringWidth)
+        return lock.withLock {
+            if let found = recent.first(where: { $0.0 == key }) { return found.1 }
+            let grid = RadialBins(rows: rows, columns: columns, ringWidth: ringWidth)
+            recent = [(key, grid)] + recent.prefix(3)
+            return grid
+        }
     }
 }
 
