@@ -22,7 +22,8 @@ import Synchronization
 /// return try await environment.responses.response(for: request) {
 ///     try await environment.blocking.run {
 ///         ...
-///         return Responses.json(value, keptIn: environment.responses, for: request, immutable: !run.isOpen)
+///         return Responses.json(value, keptIn: environment.responses, for: request,
+///                               immutable: run.answersNeverChange(requestedAs: uid))
 ///     }
 /// }
 /// ```

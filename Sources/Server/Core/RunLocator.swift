@@ -37,3 +37,11 @@ enum RunLocator {
         return first
     }
 }
+
+extension Run {
+    /// Whether every answer about this run to a request that named it `uid` stays true, so
+    /// the response can be kept (``ResponseCache``): the run is finished (its events and
+    /// frames no longer change) and the request named it by its full uid (a prefix may name
+    /// another run once more runs exist).
+    func answersNeverChange(requestedAs uid: String) -> Bool { !isOpen && uid == self.uid }
+}

@@ -24,7 +24,7 @@ struct FramesRoutes: ServerRouteGroup {
                     "codec": info.codec.map(JSONValue.string) ?? (frames.codecs.isEmpty ? JSONValue.null : JSONValue.string(frames.codecs.joined(separator: ","))),
                     "zarr_codecs": JSONValue(frames.codecs),
                     "seq_nums": .array(frames.seqNums.map { .int($0) }),
-                ], keptIn: environment.responses, for: request, immutable: !run.isOpen && uid == run.uid)
+                ], keptIn: environment.responses, for: request, immutable: run.answersNeverChange(requestedAs: uid))
             } }
         }
 

@@ -42,7 +42,7 @@ struct RunsRoutes: ServerRouteGroup {
                 var object = RunDescription.run(run).objectValue ?? [:]
                 object["beamtime"] = .string(beamtime.label)
                 return Responses.json(.object(object), keptIn: environment.responses, for: request,
-                                      immutable: !run.isOpen && uid == run.uid)
+                                      immutable: run.answersNeverChange(requestedAs: uid))
             } }
         }
     }

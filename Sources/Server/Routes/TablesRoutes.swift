@@ -41,7 +41,7 @@ struct TablesRoutes: ServerRouteGroup {
                 try TableWriter.write(table, as: format) { body += $0 }
                 // A finished run's events never change: the same request gets the same bytes.
                 return Responses.raw(body, contentType: format == .csv ? "text/csv; charset=utf-8" : "application/json",
-                                     keptIn: environment.responses, for: request, immutable: !run.isOpen && uid == run.uid)
+                                     keptIn: environment.responses, for: request, immutable: run.answersNeverChange(requestedAs: uid))
             } }
         }
     }
