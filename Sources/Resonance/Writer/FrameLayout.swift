@@ -17,9 +17,12 @@ public enum FrameLayout: Sendable, Equatable, CustomStringConvertible {
     case automatic
 
     /// Largest uncompressed frame that ``automatic`` shards: small frames are faster in
-    /// shards, while at 512x512 uint16 the shard's `fdatasync` before each index update
-    /// holds the storing thread longer than a file per frame costs (docs/benchmarks.md,
-    /// "Figures behind the writer's constants").
+    /// shards (a write instead of two folders and a file each). At 512x512 uint16, with the
+    /// shard's `fdatasync` off the storing thread, shards of 128 were 1.02-1.09x a file per
+    /// frame on journaled ext4 and 1.39x on a journal-less ext4, but measured on a machine at
+    /// load 2-7 in two runs each: too little to move the default, so large frames keep a file
+    /// each until an idle machine confirms it (docs/benchmarks.md, "sharded frames, sync off
+    /// the storing thread").
     public static let shardedUpToBytes = 256 << 10
 
     /// Uncompressed bytes ``automatic`` aims at per shard: a few dozen MiB, so a shard of

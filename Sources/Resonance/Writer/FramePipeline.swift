@@ -4,7 +4,9 @@ import Zarr
 
 /// Frames between the caller and the store: worker threads, one per core, compress frames
 /// side by side; the compressed frames are then handed to ``FramePublisher`` strictly in
-/// the order they were submitted, by whichever worker finds the next one ready.
+/// the order they were submitted, by whichever worker finds the next one ready. The
+/// publisher's own thread then makes stored frames visible (syncs, `zarr.json`, image refs),
+/// so storing never waits for a sync; a frame leaves the pipeline once published.
 ///
 /// At most a few frames wait in the pipeline (``maxQueuedFrames``, more of small ones up to
 /// ``smallFramesQueueBytes``, ``maxQueuedBytes``): a caller faster than the disk or the
@@ -35,6 +37,8 @@ final class FramePipeline: @unchecked Sendable {
         var key: String
         var field: String
         var index: Int
+        /// Its submission number: of two failures, the earlier frame's is reported.
+        var seq: Int
         var error: any Error
         var dropped = 0
     }
@@ -43,6 +47,8 @@ final class FramePipeline: @unchecked Sendable {
     struct Outcome {
         var failure: Failure?
         var dropped = 0
+        /// Frames not stored or not published.
+        var lost: Int { dropped + (failure.map { 1 + $0.dropped } ?? 0) }
     }
 
     typealias Encode = @Sendable (ZarrArray) throws -> [UInt8]?
@@ -63,8 +69,8 @@ final class FramePipeline: @unchecked Sendable {
     let maxQueuedBytes: Int
     let workerCount: Int
     /// Small frames may queue beyond ``maxQueuedFrames`` while their bytes stay under this:
-    /// storing a shard pauses for its `fdatasync` (milliseconds, up to 20 times a second),
-    /// and at thousands of frames a second a few queued frames would not cover that pause.
+    /// at thousands of frames a second a few queued frames do not cover a pause of the
+    /// storing thread (a page under writeback, a slow `write` while the disk is busy).
     static let smallFramesQueueBytes = 32 << 20
 
     private let publisher: FramePublisher
@@ -75,9 +81,13 @@ final class FramePipeline: @unchecked Sendable {
     private var encoded: [Int: Encoded] = [:]
     private var nextSeq = 0
     private var nextToStore = 0
-    /// Frames submitted and not yet stored or dropped; their bytes.
+    /// Frames submitted and not yet stored or dropped; their bytes. They bound the memory
+    /// the pipeline holds (a frame stored holds none).
     private var queuedFrames = 0
     private var queuedBytes = 0
+    /// Frames submitted and not yet published or dropped: what ``waitUntilStored()`` waits
+    /// for. Stored frames waiting for their publication stay counted here only.
+    private var unfinished = 0
     /// A thread is storing (only one at a time, in submission order).
     private var storing = false
     private var failure: Failure?
@@ -92,6 +102,7 @@ final class FramePipeline: @unchecked Sendable {
         ) { [weak self] frames in
             for frame in frames { self?.compress(frame) }
         }
+        publisher.onPublished = { [weak self] frames, outcome in self?.published(frames, outcome) }
     }
 
     /// Queues a frame for compression and storing; waits while the pipeline is full. Throws
@@ -111,6 +122,7 @@ final class FramePipeline: @unchecked Sendable {
         nextSeq += 1
         queuedFrames += 1
         queuedBytes += job.byteCount
+        unfinished += 1
         lock.unlock()
         workers.add(Pending(job: job, encode: encode), waitingForRoom: false)
         return true
@@ -123,10 +135,10 @@ final class FramePipeline: @unchecked Sendable {
         return queuedFrames >= 4096 || queuedBytes + byteCount > Self.smallFramesQueueBytes
     }
 
-    /// Waits until every submitted frame is stored or dropped (their image_refs rows are
-    /// then queued); a failure stays for ``takeFailure()``.
+    /// Waits until every submitted frame is stored and published, or dropped (their
+    /// image_refs rows are then queued); a failure stays for ``takeFailure()``.
     func waitUntilStored() {
-        lock.withLock { while queuedFrames > 0 { lock.wait() } }
+        lock.withLock { while unfinished > 0 { lock.wait() } }
     }
 
     /// The failure of a frame written in the background, once. Waits for the frames still
@@ -134,7 +146,9 @@ final class FramePipeline: @unchecked Sendable {
     func takeFailure() -> Failure? {
         lock.withLock {
             guard failure != nil else { return nil }
-            while queuedFrames > 0 { lock.wait() }
+            while unfinished > 0 { lock.wait() }
+            // Nothing is stored or published now: the publisher starts afresh.
+            publisher.resetAfterFailure()
             defer { failure = nil }
             return failure
         }
@@ -147,6 +161,7 @@ final class FramePipeline: @unchecked Sendable {
     /// ``waitUntilStored()``.
     func stop() {
         workers.end()
+        publisher.stop()
     }
 
     /// Wakes the callers waiting in `submit`, `waitUntilStored` or `takeFailure`, if any:
@@ -195,12 +210,39 @@ final class FramePipeline: @unchecked Sendable {
             lock.lock()
             queuedFrames -= batch.count
             queuedBytes -= batch.reduce(0) { $0 + $1.encodedBytes }
-            if failure == nil {
-                failure = outcome.failure  // outcome.dropped is 0: nothing was dropped before a failure
-            } else {
-                failure!.dropped += outcome.dropped + (outcome.failure.map { 1 + $0.dropped } ?? 0)
-            }
+            unfinished -= outcome.lost  // the frames stored are finished once published
+            record(outcome)
             wakeCallers()
+        }
+    }
+
+    /// Frames handed to the publisher are published or dropped (on its thread).
+    private func published(_ frames: Int, _ outcome: Outcome) {
+        lock.withLock {
+            unfinished -= frames
+            record(outcome)
+            wakeCallers()
+        }
+    }
+
+    /// Keeps an outcome's failure, or adds its frames to the failure kept: the earlier
+    /// frame's failure is reported, the other's frames counted in it (a publication can
+    /// fail after a later frame failed to be stored). Lock held.
+    private func record(_ outcome: Outcome) {
+        guard let new = outcome.failure else {
+            failure?.dropped += outcome.dropped  // nothing is dropped but after a failure
+            return
+        }
+        guard let old = failure else {
+            failure = new
+            failure!.dropped += outcome.dropped
+            return
+        }
+        if new.seq < old.seq {
+            failure = new
+            failure!.dropped += outcome.dropped + 1 + old.dropped
+        } else {
+            failure!.dropped += outcome.lost
         }
     }
 }

@@ -28,14 +28,16 @@ final class FrameStore {
     }
     private var fields: [String: Field] = [:]
 
+    /// `beforeShardSync` runs before each shard's `fdatasync` (tests: a slow or failing sync).
     init(path: String, maxQueuedFrames: Int? = nil, maxQueuedBytes: Int = 256 << 20,
+         beforeShardSync: (@Sendable (String) throws -> Void)? = nil,
          enqueueRef: @escaping @Sendable (ImageRefRow) -> Void) throws {
         self.path = path
         store = try FilesystemStore(root: path, create: true)
         if try store.get("zarr.json") == nil {
             _ = try ZarrGroup.create(in: store, at: "")
         }
-        publisher = FramePublisher(store: store, enqueueRef: enqueueRef)
+        publisher = FramePublisher(store: store, beforeShardSync: beforeShardSync, enqueueRef: enqueueRef)
         pipeline = FramePipeline(publisher: publisher, maxQueuedFrames: maxQueuedFrames, maxQueuedBytes: maxQueuedBytes)
     }
 

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import CFileSystem
+import Concurrency
 
 /// Fills one shard of a sharded array in place, an inner chunk at a time, in an order that
 /// survives crashes: no index entry ever points at bytes that are not on disk.
@@ -15,12 +16,18 @@ import CFileSystem
 /// 1. ``append(_:_:)`` writes a chunk's bytes after everything already in the file (new
 ///    files start with an index that marks every chunk missing) and starts their writeback;
 /// 2. ``syncData()`` waits until they are on disk (`fdatasync`);
-/// 3. ``publish()`` writes the index entries of the chunks appended since, in place.
+/// 3. ``publish()`` writes the index entries of the chunks that sync covered, in place.
 ///
 /// A reader that reads an entry therefore finds its bytes complete, and entries already
 /// published are never rewritten (a torn write of the index at a crash can only hit entries
 /// being published). A crash leaves at most unindexed bytes at the end of the file, which
 /// the next appender skips. zarr-python reads such shards like any other.
+///
+/// One thread may append while another syncs and publishes (a writer keeps appending frames
+/// while a journal commit runs): a sync covers the chunks appended before it began, and
+/// ``publish()`` writes only the entries of chunks a finished sync covered, so a chunk
+/// appended during a sync waits for the next one. Each side is one thread at a time, and
+/// ``close()`` comes after both.
 ///
 /// ```swift
 /// let shard = try ShardAppender(array: frames, shard: [0, 0, 0])
@@ -29,7 +36,7 @@ import CFileSystem
 /// try shard.publish()        // now grow the array's shape to show the frame
 /// shard.close()
 /// ```
-public final class ShardAppender {
+public final class ShardAppender: @unchecked Sendable {
     /// The shard's store key and file.
     public let key: String
     public let path: String
@@ -40,10 +47,15 @@ public final class ShardAppender {
     /// Where the next chunk's bytes go: the file's end.
     public private(set) var end: Int
     private var fd: Int32
-    /// Entries appended and not yet published, by inner chunk number.
-    private var pending: [(n: Int, offset: Int, length: Int)] = []
-    /// Appended bytes not yet known to be on disk.
-    private var unsynced = false
+    /// Guards `pending`, `synced` and `appended`: the entries the appending thread adds and
+    /// the syncing thread takes.
+    private let lock = Lock()
+    /// Entries appended and not yet known to be on disk, oldest first; `number` counts appends.
+    private var pending: [(number: Int, n: Int, offset: Int, length: Int)] = []
+    /// Entries a finished sync covered, not yet published.
+    private var synced: [(number: Int, n: Int, offset: Int, length: Int)] = []
+    /// Chunks appended so far.
+    private var appended = 0
     /// Where writeback has been started up to: whole pages only. Starting it on the file's
     /// last, partly filled page would make the next append wait until that page is on disk
     /// (a page under writeback cannot be changed): with a page per frame, the writer ran
@@ -103,7 +115,10 @@ public final class ShardAppender {
     /// shows would otherwise point at bytes nobody vouches for.
     public func discard(from first: Int) throws {
         guard first < innerCount else { return }
-        pending.removeAll { $0.n >= first }
+        lock.withLock {
+            pending.removeAll { $0.n >= first }
+            synced.removeAll { $0.n >= first }
+        }
         try write([UInt8](repeating: 0xFF, count: (innerCount - first) * 16), at: first * 16)
     }
 
@@ -121,38 +136,55 @@ public final class ShardAppender {
             _ = cfs_start_writeback_range(fd, Int64(writebackStart), Int64(wholePages - writebackStart))
             writebackStart = wholePages
         }
-        pending.append((n, start, bytes.count))
-        unsynced = true
+        lock.withLock {
+            pending.append((appended, n, start, bytes.count))
+            appended += 1
+        }
         return start..<end
     }
 
-    /// Waits until every byte appended is on disk (`fdatasync`).
+    /// Waits until every byte appended before the call is on disk (`fdatasync`); their
+    /// entries are then ready for ``publish()``.
+    ///
+    /// A failed sync forgets the chunks it was to cover: after an `fdatasync` error the
+    /// kernel may have dropped their pages, and a later sync that succeeds would not bring
+    /// them back, so no entry may ever point at them.
     public func syncData() throws {
-        guard unsynced else { return }
-        guard fdatasync(fd) == 0 else { throw FilesystemStore.failure(path, "fdatasync") }
-        unsynced = false
+        let through = lock.withLock { pending.last?.number }
+        guard let through else { return }
+        let ok = fdatasync(fd) == 0
+        let error = ok ? nil : FilesystemStore.failure(path, "fdatasync")
+        lock.withLock {
+            let covered = pending.prefix { $0.number <= through }
+            if ok { synced += covered }
+            pending.removeFirst(covered.count)
+        }
+        if let error { throw error }
     }
 
     /// Whether chunks were appended and not yet published.
-    public var hasPending: Bool { !pending.isEmpty }
+    public var hasPending: Bool { lock.withLock { !pending.isEmpty || !synced.isEmpty } }
 
-    /// Writes the index entries of the chunks appended since the last call, consecutive
-    /// entries in one write. Call ``syncData()`` first, unless the bytes may be lost in a
-    /// power cut while their entries survive.
+    /// Writes the index entries of the chunks the last ``syncData()`` covered, consecutive
+    /// entries in one write. Chunks appended after that sync began wait for the next one: an
+    /// entry written before its bytes are on disk could survive a power cut they do not.
     public func publish() throws {
-        guard !pending.isEmpty else { return }
-        precondition(!unsynced, "publish() before syncData()")
-        pending.sort { $0.n < $1.n }
+        var ready = lock.withLock {
+            defer { synced.removeAll() }
+            return synced
+        }
+        guard !ready.isEmpty else { return }
+        // By chunk, a chunk appended twice in append order: the later entry is written last.
+        ready.sort { ($0.n, $0.number) < ($1.n, $1.number) }
         var i = 0
-        while i < pending.count {
+        while i < ready.count {
             var j = i + 1
-            while j < pending.count && pending[j].n == pending[j - 1].n + 1 { j += 1 }
+            while j < ready.count && ready[j].n == ready[j - 1].n + 1 { j += 1 }
             var entries: [UInt64] = []
-            for p in pending[i..<j] { entries += [UInt64(p.offset).littleEndian, UInt64(p.length).littleEndian] }
-            try entries.withUnsafeBytes { try write($0, at: pending[i].n * 16) }
+            for p in ready[i..<j] { entries += [UInt64(p.offset).littleEndian, UInt64(p.length).littleEndian] }
+            try entries.withUnsafeBytes { try write($0, at: ready[i].n * 16) }
             i = j
         }
-        pending.removeAll()
     }
 
     /// Gives back the page cache of bytes `range` (`POSIX_FADV_DONTNEED`; pages still dirty stay).
