@@ -52,6 +52,34 @@ import TestSupport
         }
     }
 
+    /// A new shard's file and the folders made for it are synced before its first entry is
+    /// published: fdatasync makes the bytes durable, not the file's name.
+    @Test func theFirstSyncMakesANewShardsFileAndFoldersDurable() throws {
+        try withTemporaryStore { store, url in
+            let array = try frames(in: store)
+            let first = try ShardAppender(array: array, shard: [0, 0, 0])
+            // frames/c/0/0/0: its folder, and the entries of frames/c/0/0, frames/c/0, frames/c.
+            #expect(first.foldersAwaitingSync == 4)
+            try first.syncData()  // nothing appended: nothing to publish, nothing synced
+            #expect(first.foldersAwaitingSync == 4)
+            try first.append(0, try frame(0).withUnsafeBytes { try array.encodeInnerChunk($0) }!)
+            try first.syncData()
+            #expect(first.foldersAwaitingSync == 0)
+            // Shard 1 under existing frames/c: frames/c/1/0 holds the file, frames/c/1 and frames/c the new folders.
+            let second = try ShardAppender(array: array, shard: [1, 0, 0])
+            #expect(second.foldersAwaitingSync == 3)
+            // Reopened, the shard is already on disk with its folders.
+            first.close()
+            #expect(try ShardAppender(array: array, shard: [0, 0, 0]).foldersAwaitingSync == 0)
+            // A folder that cannot be synced fails the sync: the chunk is never indexed.
+            try second.append(0, try frame(4).withUnsafeBytes { try array.encodeInnerChunk($0) }!)
+            try FileManager.default.removeItem(at: url.appendingPathComponent("frames/c/1"))
+            #expect(throws: ZarrError.self) { try second.syncData() }
+            try second.publish()
+            #expect(!second.hasPending)
+        }
+    }
+
     @Test func aCrashedWritersLeftoversAreSkippedAndItsEntriesCleared() throws {
         try withTemporaryStore { store, url in
             var array = try frames(in: store)

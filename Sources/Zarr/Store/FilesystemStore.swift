@@ -270,16 +270,20 @@ public struct FilesystemStore: ZarrStore {
 
     // MARK: Folders
 
-    /// `mkdir -p`; with `durable`, each new folder's parent is fsynced so the entry survives power loss.
+    /// `mkdir -p`; with `durable`, each new folder's parent is fsynced so the entry survives
+    /// power loss. Returns the folders it made, top down.
     ///
     /// Starts at the deepest folder and goes up only as far as folders are missing: a new
     /// chunk folder under existing ones costs one or two `mkdir` calls, not one per level.
-    static func makeDirectories(_ path: String, durable: Bool) throws {
+    @discardableResult
+    static func makeDirectories(_ path: String, durable: Bool) throws -> [String] {
         var missing: [String] = []  // deepest first
+        var made: [String] = []
         var current = path
         while current.count > 1 {
             if mkdir(current, 0o777) == 0 {
                 if durable { try syncParent(of: current) }
+                made.append(current)
                 break
             }
             let code = errno
@@ -300,10 +304,12 @@ public struct FilesystemStore: ZarrStore {
         for folder in missing.reversed() {
             if mkdir(folder, 0o777) == 0 {
                 if durable { try syncParent(of: folder) }
+                made.append(folder)
             } else if errno != EEXIST {
                 throw failure(folder, "create directory")
             }
         }
+        return made
     }
 
     private static func syncParent(of folder: String) throws {

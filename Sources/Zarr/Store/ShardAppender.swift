@@ -61,6 +61,12 @@ public final class ShardAppender: @unchecked Sendable {
     /// (a page under writeback cannot be changed): with a page per frame, the writer ran
     /// at the disk's latency, a third of its speed.
     private var writebackStart = 0
+    /// Folders whose entries for this shard (its file, or a folder made for it) may not be on
+    /// disk yet, deepest first: the first ``syncData()`` syncs them, so no index entry (and so
+    /// no shape that shows its frames) outlives a power cut that loses the file itself. Done
+    /// there, on the syncing thread, rather than here on the appending one: a folder's
+    /// `fsync` is a journal commit.
+    private var foldersToSync: [String] = []
     private static let pageSize = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
 
     /// Opens (creating it and its folders if missing) the shard at chunk grid `shard` of
@@ -81,10 +87,17 @@ public final class ShardAppender: @unchecked Sendable {
         path = try store.filePath(key)
         innerCount = sharding.innerCount
         indexByteCount = sharding.indexByteCount
-        var fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
+        let folder = String(path[..<path.lastIndex(of: "/")!])
+        var fd = open(path, O_RDWR | O_CLOEXEC)
         if fd < 0 && errno == ENOENT {
-            try FilesystemStore.makeDirectories(String(path[..<path.lastIndex(of: "/")!]), durable: false)
             fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
+            if fd < 0 && errno == ENOENT {
+                let made = try FilesystemStore.makeDirectories(folder, durable: false)
+                fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o666)
+                // Each new folder's entry is in its parent: the deepest first, the store's own last.
+                foldersToSync = made.reversed().map { String($0[..<$0.lastIndex(of: "/")!]) }
+            }
+            foldersToSync.insert(folder, at: 0)
         }
         if fd < 0 { throw FilesystemStore.failure(path, "create") }
         self.fd = fd
@@ -152,15 +165,27 @@ public final class ShardAppender: @unchecked Sendable {
     public func syncData() throws {
         let through = lock.withLock { pending.last?.number }
         guard let through else { return }
-        let ok = fdatasync(fd) == 0
-        let error = ok ? nil : FilesystemStore.failure(path, "fdatasync")
+        var failure: (any Error)?
+        if fdatasync(fd) != 0 { failure = FilesystemStore.failure(path, "fdatasync") }
+        while failure == nil, let folder = foldersToSync.first {
+            do {
+                try FilesystemStore.syncDirectory(folder)
+                foldersToSync.removeFirst()
+            } catch {
+                failure = error
+            }
+        }
+        let ok = failure == nil
         lock.withLock {
             let covered = pending.prefix { $0.number <= through }
             if ok { synced += covered }
             pending.removeFirst(covered.count)
         }
-        if let error { throw error }
+        if let failure { throw failure }
     }
+
+    /// Folders still to be synced before the shard's first entry is published (for tests).
+    public var foldersAwaitingSync: Int { foldersToSync.count }
 
     /// Whether chunks were appended and not yet published.
     public var hasPending: Bool { lock.withLock { !pending.isEmpty || !synced.isEmpty } }
