@@ -143,7 +143,9 @@ struct FrameWriterTests {
     /// Which layout the default picks: shards for small frames, a file per frame for large.
     @Test func automaticLayoutShardsSmallFramesOnly() {
         #expect(FrameLayout.automatic(frameBytes: 256 * 256 * 2) == .sharded(framesPerShard: 512))
-        #expect(FrameLayout.automatic(frameBytes: 512 * 512 * 2) == .chunkPerFrame)
+        #expect(FrameLayout.automatic(frameBytes: 512 * 512 * 2) == .sharded(framesPerShard: 128))
+        #expect(FrameLayout.automatic(frameBytes: 512 * 512 * 2 + 2) == .chunkPerFrame)
+        #expect(FrameLayout.automatic(frameBytes: 512 * 512 * 4) == .chunkPerFrame)
         #expect(FrameLayout.automatic(frameBytes: 128 * 128 * 2) == .sharded(framesPerShard: 2048))
         #expect(FrameLayout.automatic(frameBytes: 2048 * 2048 * 2) == .chunkPerFrame)
         #expect(FrameLayout.automatic(frameBytes: 1024 * 1024 * 4) == .chunkPerFrame)

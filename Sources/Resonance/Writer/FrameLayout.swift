@@ -10,20 +10,18 @@ import Zarr
 ///   the start of the file, so a frame is appended and then indexed in place. Small frames
 ///   cost the file system a write instead of two folders, a file and their inodes.
 /// - ``automatic`` (the default): sharded for frames of at most ``shardedUpToBytes``
-///   (256x256 uint16 and smaller; 512x512 uint16 is 512 KiB), a file per frame above.
+///   (512x512 uint16 and smaller), a file per frame above.
 public enum FrameLayout: Sendable, Equatable, CustomStringConvertible {
     case chunkPerFrame
     case sharded(framesPerShard: Int)
     case automatic
 
     /// Largest uncompressed frame that ``automatic`` shards: small frames are faster in
-    /// shards (a write instead of two folders and a file each). At 512x512 uint16, with the
-    /// shard's `fdatasync` off the storing thread, shards of 128 were 1.02-1.09x a file per
-    /// frame on journaled ext4 and 1.39x on a journal-less ext4, but measured on a machine at
-    /// load 2-7 in two runs each: too little to move the default, so large frames keep a file
-    /// each until an idle machine confirms it (docs/benchmarks.md, "sharded frames, sync off
-    /// the storing thread").
-    public static let shardedUpToBytes = 256 << 10
+    /// shards (a write instead of two folders and a file each). At 512x512 uint16 (512 KiB),
+    /// with the shard's `fdatasync` off the storing thread, shards of 128 were 1.02-1.39x a
+    /// file per frame in every run, journaled ext4 and not, loaded machine and idle
+    /// (docs/benchmarks.md, 2026-12-02). Larger frames were not measured sharded: a file each.
+    public static let shardedUpToBytes = 512 << 10
 
     /// Uncompressed bytes ``automatic`` aims at per shard: a few dozen MiB, so a shard of
     /// small frames is one file per second or so at full speed, and its index stays small.

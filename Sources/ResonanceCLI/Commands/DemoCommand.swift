@@ -43,7 +43,7 @@ struct DemoCommand: ParsableCommand {
     @Option(help: "Frame codec: \(FrameCodec.all.map(\.name).joined(separator: ", ")) (default \(FrameCodec.default.name)).")
     var codec: String = FrameCodec.default.name
 
-    @Option(help: "Frame layout: automatic (shards of many frames for frames up to 256 KiB, else a file per frame), chunk-per-frame, or sharded-<N>.")
+    @Option(help: "Frame layout: automatic (shards of many frames for frames up to 512 KiB, else a file per frame), chunk-per-frame, or sharded-<N>.")
     var layout: String = "automatic"
 
     @Option(help: "Append to this existing beamtime file instead (migrated if it is schema version 1).")
