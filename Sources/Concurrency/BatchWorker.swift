@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Items queued by callers and processed in batches by background threads: the one shape
 /// of every background loop in the writer. A thread waits until a batch is due, takes it,
@@ -244,11 +247,31 @@ package final class BatchWorker<Item: Sendable>: @unchecked Sendable {
         for n in 0..<threadCount {
             threadsRunning += 1
             // The threads keep the worker alive until stop() or abandon() lets them end.
-            let thread = Thread { self.run() }
-            thread.name = threadCount == 1 ? name : "\(name).\(n)"
+            let threadName = threadCount == 1 ? name : "\(name).\(n)"
+            let thread = Thread {
+                Self.nameSystemThread(threadName)
+                self.run()
+            }
+            thread.name = threadName
             if let stackSize { thread.stackSize = stackSize }
             thread.start()
         }
+    }
+
+    /// Names the calling thread for the system too (`top -H`, `perf report --sort comm`,
+    /// `/proc/<pid>/task/*/comm`), which allows 15 bytes: "resonance." is dropped and the
+    /// rest cut to fit ("frames.0", "publish", "committer"). Foundation's `Thread.name`
+    /// keeps the full name but does not reach the system when it is longer.
+    static func nameSystemThread(_ name: String) {
+        #if os(Linux)
+        var short = name.hasPrefix("resonance.") ? String(name.dropFirst(10)) : name
+        while short.utf8.count > 15 { short.removeFirst() }
+        // pthread_setname_np is not in Glibc's Swift module; this is what it does on Linux.
+        let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = short.withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+        #endif
     }
 
     /// When the next batch is due: now, at a time, or nil when only an event can make it

@@ -42,7 +42,7 @@ final class ThreadExecutor: TaskExecutor, @unchecked Sendable {
     private var threads: BatchWorker<UnownedJob>!
 
     init(threads count: Int) {
-        threads = BatchWorker(name: "resonance-postgres", threads: count, schedule: .init(maxBatch: 1)) { [unowned self] jobs in
+        threads = BatchWorker(name: "resonance.postgres", threads: count, schedule: .init(maxBatch: 1)) { [unowned self] jobs in
             for job in jobs { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
         }
     }

@@ -36,6 +36,20 @@ private func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool 
 
 @Suite("BatchWorker")
 struct BatchWorkerTests {
+    /// `top -H` and `perf` show the worker's threads by a name that fits the system's 15 bytes.
+    @Test func threadsCarryTheirNameForTheSystem() throws {
+        let names = Mutex<Set<String>>([])
+        let worker = BatchWorker<Int>(name: "resonance.publishing-frames", threads: 2, schedule: .init(maxBatch: 1)) { _ in
+            let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "?"
+            names.withLock { _ = $0.insert(name.trimmingCharacters(in: .newlines)) }
+            Thread.sleep(forTimeInterval: 0.05)  // so both threads take one
+        }
+        for n in 0..<4 { worker.add(n) }
+        worker.end()
+        // "publishing-frames.0" is 19 bytes: the start goes, the thread's number stays.
+        #expect(names.withLock { $0 } == ["ishing-frames.0", "ishing-frames.1"])
+    }
+
     @Test func itemsWaitForTheDelayAndComeInOneBatchInOrder() throws {
         let probe = Probe()
         let worker = BatchWorker<Int>(name: "test", schedule: .init(delay: 0.2, eagerCount: 1_000)) { try probe.process($0) }
