@@ -48,17 +48,76 @@ public enum TableWriter {
         progress(table.count)
     }
 
-    /// Writes a stream of `run` batch by batch (``Run/forEachTableBatch(stream:rows:_:)``):
-    /// the same bytes as writing ``Run/table(stream:)``, with memory that does not grow with
-    /// the run. Columnar JSON needs every column whole, so `.columns` reads the table at once.
+    /// Writes a stream of `run` batch by batch (``Run/forEachTableBatch(stream:rows:_:)``, of
+    /// `batchRows` events): the same bytes as writing ``Run/table(stream:)``, with memory
+    /// that does not grow with the run.
     public static func write(
-        _ run: Run, stream: String, as format: Format, progress: (Int) -> Void = { _ in }, sink: ([UInt8]) throws -> Void
+        _ run: Run, stream: String, as format: Format, batchRows: Int = 65_536,
+        progress: (Int) -> Void = { _ in }, sink: ([UInt8]) throws -> Void
     ) throws {
-        guard format != .columns else { return try write(run.table(stream: stream), as: format, progress: progress, sink: sink) }
+        guard format != .columns else {
+            return try writeColumns(run, stream: stream, batchRows: batchRows, progress: progress, sink: sink)
+        }
         var writer = Writer(format: format)
-        try run.forEachTableBatch(stream: stream) { batch in try writer.add(batch, progress: progress, sink: sink) }
+        try run.forEachTableBatch(stream: stream, rows: batchRows) { batch in try writer.add(batch, progress: progress, sink: sink) }
         try writer.finish(sink: sink)
         progress(writer.rowsWritten)
+    }
+
+    /// Columnar JSON needs each column whole before the next one starts, and a batch holds a
+    /// slice of every column: each column's values go to a temporary file of their own as the
+    /// batches are read, then the files are copied out one after the other. Memory is one
+    /// batch; the temporary files take as much disk as the output and are removed at the end.
+    /// (Reading the stream once per column instead would hold nothing, but read it 10-50 times.)
+    private static func writeColumns(
+        _ run: Run, stream: String, batchRows: Int, progress: (Int) -> Void, sink: ([UInt8]) throws -> Void
+    ) throws {
+        let folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("resonance-columns-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var names: [String] = []
+        var files: [FileHandle] = []
+        defer { for file in files { try? file.close() } }
+        var rows = 0
+        var bytes: [UInt8] = []
+        try run.forEachTableBatch(stream: stream, rows: batchRows) { batch in
+            let columns = batch.columns
+            if names.isEmpty && files.isEmpty {
+                names = columns.map(\.name)
+                for k in columns.indices {
+                    let url = folder.appendingPathComponent("\(k)")
+                    guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+                        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+                    }
+                    files.append(try FileHandle(forUpdating: url))
+                }
+            }
+            for (k, column) in columns.enumerated() {
+                bytes.removeAll(keepingCapacity: true)
+                for row in 0..<batch.count {
+                    if rows + row > 0 { bytes.append(UInt8(ascii: ",")) }
+                    (column[row] ?? .null).write(into: &bytes)
+                }
+                try files[k].write(contentsOf: bytes)
+            }
+            rows += batch.count
+            progress(rows / 2)  // the copy out is the other half
+        }
+        var buffer: [UInt8] = [UInt8(ascii: "{")]
+        for (k, name) in names.enumerated() {
+            if k > 0 { buffer += [UInt8(ascii: ","), UInt8(ascii: " ")] }
+            JSONWriter.writeString(name, into: &buffer)
+            buffer += [UInt8(ascii: ":"), UInt8(ascii: " "), UInt8(ascii: "[")]
+            try sink(buffer)
+            try files[k].seek(toOffset: 0)
+            while let piece = try files[k].read(upToCount: 1 << 20), !piece.isEmpty { try sink(Array(piece)) }
+            buffer = [UInt8(ascii: "]")]
+            progress(rows / 2 + rows * (k + 1) / max(names.count, 1) / 2)
+        }
+        buffer += Array("}\n".utf8)
+        try sink(buffer)
+        progress(rows)
     }
 
     /// The output in progress: the header goes with the first table, the closing bracket

@@ -113,6 +113,29 @@ struct TableCommandTests {
         #expect(out == "ok\n")
     }
 
+    /// Columnar JSON is written batch by batch through temporary files: whatever the batch
+    /// size, it holds the same values as the rows of the JSON export, column by column.
+    @Test(arguments: [1, 2, 5, 65_536])
+    func columnsAcrossBatchesMatchTheRows(batchRows: Int) throws {
+        let ref = try copyReferenceBeamtime(to: dir)
+        let uid = "79c8c2926b9445b5b49882321e35049e"
+        let rows = try resonance("table", ref, uid, "--format", "json")
+        // Its own temporary folder, to see that the column files are removed.
+        let tmp = dir.file("tmp-\(batchRows)")
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: false)
+        let columns = try runCommand("/usr/bin/env", ["TMPDIR=\(tmp)", builtExecutable("resonance"),
+                                                      "table", ref, uid, "--format", "columns", "--batch-rows", "\(batchRows)"])
+        #expect(rows.status == 0 && columns.status == 0, "\(rows.stderr)\(columns.stderr)")
+        let objects = try #require(try JSONValue(parsing: rows.stdout).arrayValue)
+        let table = try #require(try JSONValue(parsing: columns.stdout).objectValue)
+        #expect(objects.count > 5)
+        #expect(table.keys.map { $0 } == objects[0].objectValue!.keys.map { $0 })
+        for (name, values) in table {
+            #expect(values.arrayValue?.map(\.jsonText) == objects.map { ($0[name] ?? .null).jsonText }, "\(name)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp) == [])
+    }
+
     @Test func errorsNameTheValue() throws {
         let stream = try resonance("table", db, BrowseFixture.scanUID, "--stream", "dark")
         #expect(stream.status == 1)
