@@ -196,7 +196,8 @@ final class LiveReader: @unchecked Sendable {
             log.lag.append(written.load(ordering: .relaxed) - ccd.count)
             seen.append((began, ccd.count))
             while seen.count > 1 && seen[1].time <= began - LiveReadingBench.recentSeconds { seen.removeFirst() }
-            let first = seen[0].time <= began - LiveReadingBench.recentSeconds ? seen[0].count : 0
+            // No frame published for 2 s (a stalled writer): the latest one.
+            let first = min(ccd.count - 1, seen[0].time <= began - LiveReadingBench.recentSeconds ? seen[0].count : 0)
             log.latest.append(try timedRead(ccd, ccd.count - 1))
             log.recent.append(try timedRead(ccd, first + Int(rng.next() % UInt64(ccd.count - first))))
         }
