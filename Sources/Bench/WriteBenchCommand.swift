@@ -62,11 +62,20 @@ struct WriteBenchCommand: ParsableCommand {
     @Option(help: .hidden)
     var soak: Int?
 
+    /// Seconds the writer writes per run in the live phase (default 6; 2 with --quick).
+    @Option(help: .hidden)
+    var liveSeconds: Double?
+    /// Page-cache windows the live phase also runs, as `seconds:MiB` (comma-separated),
+    /// beside the writer's standard window and the last 32 frames.
+    @Option(help: .hidden)
+    var liveWindows: String?
+
     func validate() throws {
-        let known: Set<String> = ["events", "frames", "reading", "detector"]
+        let known: Set<String> = ["events", "frames", "reading", "detector", "live"]
         for p in phases.split(separator: ",") where !known.contains(String(p)) {
-            throw ValidationError("unknown phase \(p.debugDescription): choose from events, frames, reading, detector")
+            throw ValidationError("unknown phase \(p.debugDescription): choose from events, frames, reading, detector, live")
         }
+        _ = try extraWindows()
     }
 
     func run() throws {
@@ -111,6 +120,21 @@ struct WriteBenchCommand: ParsableCommand {
             // Not part of the default phases: the simulator, not the writer (the demo's frames).
             let bench = DetectorBench(size: quick ? 512 : 2048, frames: quick ? 4 : 20, repetitions: plan.repetitions)
             Output.print(bench.text(bench.run()))
+            if selected.count == 1 { return }
+        }
+        if selected.contains("live") {
+            // Not part of the default phases: a reader beside the writer, page-cache windows compared.
+            let bench = LiveReadingBench(windows: [.lastFrames, .standard] + (try extraWindows()),
+                                         seconds: liveSeconds ?? (quick ? 2 : 6), repetitions: plan.repetitions, dir: root)
+            let log = PhaseLog(enabled: true)
+            var results: [LiveReadingBench.SizeResult] = []
+            for spec in plan.frameSets {
+                log.say("live: generating \(min(spec.count, 1000)) frames of \(spec.size)x\(spec.size)")
+                let set = FrameSet.generate(size: spec.size, count: min(spec.count, 1000))
+                log.say("live: \(set.label)")
+                results.append(try bench.run(set))
+            }
+            Output.print(bench.text(results))
             if selected.count == 1 { return }
         }
         var report = BenchReport(plan: plan, directory: root)
@@ -176,6 +200,20 @@ struct WriteBenchCommand: ParsableCommand {
             Output.printJSON(report.json)
         } else {
             Output.print(report.text)
+        }
+    }
+}
+
+extension WriteBenchCommand {
+    /// `--live-windows`: `seconds:MiB` pairs, each the last 32 frames or that many seconds
+    /// of frames up to that many MiB.
+    func extraWindows() throws -> [PageCacheWindow] {
+        try (liveWindows ?? "").split(separator: ",").map { text in
+            let parts = text.split(separator: ":")
+            guard parts.count == 2, let seconds = Double(parts[0]), let mib = Int(parts[1]), seconds >= 0, mib >= 0 else {
+                throw ValidationError("--live-windows: \(String(text).debugDescription) is not seconds:MiB, e.g. 2:512")
+            }
+            return PageCacheWindow(frames: 32, seconds: seconds, bytes: mib << 20)
         }
     }
 }

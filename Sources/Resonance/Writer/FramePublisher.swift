@@ -138,13 +138,13 @@ final class FramePublisher: @unchecked Sendable {
                 if array.shardingCodec != nil {
                     // Appended to its shard; indexed (after an fdatasync) by the publishing thread.
                     let (shard, slot) = try shardAppender(for: e.job, array: array)
-                    if let bytes { writeback.release(.shard(shard.appender, try shard.appender.append(slot, bytes))) }
+                    if let bytes { writeback.release(.shard(shard.appender, try shard.appender.append(slot, bytes)), bytes: bytes.count) }
                     if !touched.contains(where: { $0.appender === shard.appender }) { touched.append(shard) }
                     if slot == shard.appender.innerCount - 1 { shards[e.job.key]![shard.number] = nil }
                 } else {
                     // Beyond the shape zarr.json publishes until the resize: no reader looks.
                     try array.storeEncodedChunk(at: [e.job.index, 0, 0], bytes, mode: .unpublished)
-                    if bytes != nil { writeback.release(.file(store.describe(array.chunkKey(at: [e.job.index, 0, 0])))) }
+                    if let bytes { writeback.release(.file(store.describe(array.chunkKey(at: [e.job.index, 0, 0]))), bytes: bytes.count) }
                 }
                 arrays[e.job.key] = array
                 unpublished.append(e.job)
